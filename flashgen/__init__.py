@@ -1,0 +1,3 @@
+"""flashgen: flashcards and four levels of quizzes from local course folders."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,235 @@
+"""The ``flashgen`` command line: parse arguments, build settings, call the core, show results.
+
+Heavy modules (pydantic models, providers' SDKs, PDF libraries) are imported inside the
+commands so that ``flashgen --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from flashgen.config import Settings
+
+app = typer.Typer(
+    name="flashgen",
+    help="Generate flashcards and four levels of quizzes from a folder of lectures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals could hold API keys
+)
+
+CoursesDir = Annotated[
+    Path | None,
+    typer.Option("--courses-dir", help="Folder holding one folder per course. [default: courses]"),
+]
+OutputDir = Annotated[
+    Path | None,
+    typer.Option("--output-dir", "-o", help="Where generated JSON goes. [default: output]"),
+]
+
+
+@contextmanager
+def _errors_explained() -> Iterator[None]:
+    """Turn flashgen's errors into ``error: …`` plus the fix, and the documented exit code."""
+    from flashgen.errors import EXIT_INTERRUPTED, FlashgenError
+
+    try:
+        yield
+    except FlashgenError as exc:
+        console = _console(stderr=True)
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _console(stderr=True).print("[yellow]interrupted[/]")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from flashgen.config import load_settings
+    from flashgen.errors import ConfigError
+
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid setting: {problems}", "fix the flag, the FLASHGEN_* variable or .env"
+        ) from None
+
+
+@app.command()
+def run(
+    course: Annotated[str, typer.Argument(help="Course folder name inside the courses folder.")],
+    lectures: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these lectures (file stem or name); all when none given."),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider", "-p",
+            help="auto, offline, anthropic, gemini or openai. auto uses the first provider "
+            "whose API key is set, else the offline generator. [default: auto]",
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Provider endpoint (proxies, Ollama, vLLM, gateways).")
+    ] = None,
+    max_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--max-concurrency", "-j", min=1,
+            help="Most provider requests in flight at once. [default: 10; env "
+            "FLASHGEN_MAX_CONCURRENT_REQUESTS]",
+        ),
+    ] = None,
+    sequential: Annotated[
+        bool,
+        typer.Option(
+            "--sequential",
+            help="One task at a time in a fixed order (same results). Also "
+            "FLASHGEN_BATCH_PROCESSING_ENABLED=false.",
+        ),
+    ] = False,
+    chunk_size: Annotated[
+        int | None, typer.Option(help="Target characters per chunk. [default: 6000]")
+    ] = None,
+    chunk_overlap: Annotated[
+        int | None, typer.Option(help="Characters shared by neighbouring chunks. [default: 300]")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Language of the material. [default: course.toml, else English]")
+    ] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the JSON run report. [default: OUTPUT/COURSE/run_report.json]"),
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain progress lines even on a terminal.")
+    ] = False,
+    courses_dir: CoursesDir = None,
+    output_dir: OutputDir = None,
+) -> None:
+    """Generate flashcards and quizzes for a course (or some of its lectures)."""
+    with _errors_explained():
+        settings = _settings(
+            provider=provider, model=model, base_url=base_url,
+            max_concurrent_requests=max_concurrency,
+            batch_processing_enabled=False if sequential else None,
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, language=language,
+            temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+            courses_dir=courses_dir, output_dir=output_dir,
+        )
+        raise typer.Exit(_run(settings, course, lectures or [], report, plain))
+
+
+def _run(settings: Settings, course_id: str, names: list[str], report: Path | None,
+         plain: bool) -> int:
+    from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED
+    from flashgen.events import fan_out
+    from flashgen.progress import LiveProgress, PlainProgress
+    from flashgen.report import RunSummary
+    from flashgen.runner import find_lectures, run_course
+
+    console = _console()
+    scan = find_lectures(settings, course_id)
+    summary = RunSummary(course_id)
+    display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(
+        console
+    )
+    try:
+        with display:
+            asyncio.run(run_course(settings, scan, names, fan_out(summary, display)))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    report_path = report or settings.output_dir / course_id / "run_report.json"
+    summary.save(report_path)
+    summary.render(console)
+    console.print(f"output: {settings.output_dir / course_id}   report: {report_path}")
+    if summary.interrupted:
+        console.print("[yellow]interrupted[/]: finished lectures are saved; run again to resume")
+        return EXIT_INTERRUPTED
+    return EXIT_OK if summary.ok else EXIT_TASKS_FAILED
+
+
+@app.command("list")
+def list_courses(
+    course: Annotated[str | None, typer.Argument(help="Show only this course.")] = None,
+    courses_dir: CoursesDir = None,
+) -> None:
+    """Courses and their lectures, as flashgen sees them."""
+    from flashgen.discovery import list_courses as course_names
+    from flashgen.discovery import load_course, scan_lectures
+
+    with _errors_explained():
+        settings = _settings(courses_dir=courses_dir)
+        console = _console()
+        names = [course] if course else course_names(settings.courses_dir)
+        if not names:
+            console.print(f"no courses in {settings.courses_dir} (make a folder per course)")
+            return
+        for name in names:
+            scan = scan_lectures(load_course(settings.courses_dir, name))
+            title = scan.course.name if scan.course.name != name else ""
+            console.print(f"[bold]{name}[/]" + (f" — {title}" if title else ""), highlight=False)
+            for lecture in scan.lectures:
+                console.print(f"  {lecture.id:<30} {lecture.kind:<5} {lecture.path.name}",
+                              highlight=False)
+            for skipped in scan.skipped:
+                if skipped.reason != "hidden":
+                    console.print(f"  [dim]{skipped.name}: not a lecture ({skipped.reason})[/]",
+                                  highlight=False)
+
+
+@app.command()
+def providers() -> None:
+    """Each provider: key found or not (never the key), default model, base URL."""
+    from rich.table import Table
+
+    from flashgen.providers.factory import choose_provider, describe_providers
+
+    with _errors_explained():
+        settings = _settings()
+        table = Table("provider", "key", "key variable", "default model", "base URL")
+        for status in describe_providers(settings):
+            table.add_row(
+                status.name, "found" if status.key_found else "missing", status.key_variable,
+                status.default_model, status.base_url or "(SDK default)",
+            )
+        console = _console()
+        console.print(table)
+        name, reason = choose_provider(settings.model_copy(update={"provider": "auto"}))
+        console.print(f"--provider auto would use: {name} ({reason})", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

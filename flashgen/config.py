@@ -1,0 +1,88 @@
+"""Settings from (highest first) CLI flags, environment variables, ``.env``, then defaults.
+
+Variables carry the ``FLASHGEN_`` prefix, except the providers' own key variables, which are
+read under the names the SDKs document so that an existing shell setup just works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["auto", "offline", "anthropic", "gemini", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FLASHGEN_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # where things are
+    courses_dir: Path = Path("courses")
+    output_dir: Path = Path("output")
+
+    # which generator
+    provider: ProviderName = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    temperature: float = Field(0.3, ge=0.0, le=2.0)
+    max_tokens: int = Field(8192, ge=256)
+    timeout: float = Field(120.0, gt=0)
+    prices_file: Path | None = None
+
+    # how hard to push
+    max_concurrent_requests: int = Field(10, ge=1, le=512)
+    batch_processing_enabled: bool = True
+    max_retries: int = Field(5, ge=0, le=20)
+    max_corrections: int = Field(2, ge=0, le=5)
+
+    # what to generate
+    chunk_size: int = Field(6000, ge=500)
+    chunk_overlap: int = Field(300, ge=0)
+    language: str | None = None
+    max_file_mb: float = Field(50.0, gt=0)
+
+    # provider keys under the names the SDKs use
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "FLASHGEN_ANTHROPIC_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "FLASHGEN_OPENAI_API_KEY")
+    )
+    gemini_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "GEMINI_API_KEY", "GOOGLE_API_KEY", "FLASHGEN_GEMINI_API_KEY"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size // 2:
+            raise ValueError("chunk_overlap must be less than half of chunk_size")
+        return self
+
+    @property
+    def sequential(self) -> bool:
+        return not self.batch_processing_enabled
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
+
+    @property
+    def concurrency(self) -> int:
+        return 1 if self.sequential else self.max_concurrent_requests
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; ``None`` overrides mean "not given on the command line"."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)

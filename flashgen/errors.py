@@ -1,0 +1,104 @@
+"""flashgen's own exception tree.
+
+Every error carries a ``hint`` that tells the user how to fix the problem, and an ``exit_code``
+that the CLI returns. Messages never contain secrets: provider adapters build them from status
+codes and error bodies, never from request headers.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_TASKS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class FlashgenError(Exception):
+    """Base of every error flashgen raises on purpose."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+# --- usage and configuration (exit 2) ---------------------------------------------------------
+
+
+class UsageError(FlashgenError):
+    """The command line, a setting or a name is wrong; nothing was generated."""
+
+
+class CourseNotFound(UsageError):
+    pass
+
+
+class LectureNotFound(UsageError):
+    pass
+
+
+class PathOutsideCourses(UsageError):
+    """A course or lecture name tried to leave the courses folder."""
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class MissingApiKey(ConfigError):
+    pass
+
+
+# --- lecture input (the lecture is skipped, the run goes on) ----------------------------------
+
+
+class LectureSkipped(FlashgenError):
+    """A lecture file that cannot be turned into text; the message is the reason shown."""
+
+    exit_code = EXIT_TASKS_FAILED
+
+
+# --- providers -------------------------------------------------------------------------------
+
+
+class ProviderError(FlashgenError):
+    exit_code = EXIT_TASKS_FAILED
+
+
+class RateLimited(ProviderError):
+    """HTTP 429/529 or an equivalent; ``retry_after`` is the server's advice in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class TransientProviderError(ProviderError):
+    """Timeouts, connection resets, 5xx: worth retrying."""
+
+
+class FatalProviderError(ProviderError):
+    """Auth failures, bad requests, per-day quota: retrying cannot help."""
+
+
+# --- generation --------------------------------------------------------------------------------
+
+
+class GenerationError(FlashgenError):
+    """The model's output stayed invalid after the allowed corrections."""
+
+    exit_code = EXIT_TASKS_FAILED
+
+    def __init__(self, message: str, attempts: int = 1, last_output: str = "") -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_output = last_output
+
+
+class TruncatedOutput(GenerationError):
+    """The model stopped at max_tokens; its partial JSON is never used."""

@@ -1,0 +1,96 @@
+"""Events the coordinator emits; the progress display and the run summary subscribe to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flashgen.models import Usage
+
+Phase = Literal["flashcards", "quiz"]
+TaskStatus = Literal["started", "succeeded", "failed", "cached", "skipped"]
+
+
+@dataclass(frozen=True)
+class LecturePlanned:
+    lecture: str
+    chunks: int
+    flashcard_tasks: int
+
+
+@dataclass(frozen=True)
+class LectureSkipped:
+    lecture: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuizTasksPlanned:
+    lecture: str
+    tasks: int
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    phase: Phase
+    lecture: str
+    task_id: str
+    status: TaskStatus
+    items: int = 0
+    rejected: int = 0
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0
+    error: str = ""
+    seconds: float = 0.0
+    level: int | None = None
+
+
+@dataclass(frozen=True)
+class FileSaved:
+    lecture: str
+    path: str
+    status: str
+    items: int
+    level: int | None = None
+
+
+@dataclass(frozen=True)
+class RetryScheduled:
+    error: str
+    delay: float
+
+
+@dataclass(frozen=True)
+class GeneratorChosen:
+    name: str
+    model: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not a task outcome (a warning, a decision)."""
+
+    message: str
+
+
+Event = (
+    LecturePlanned
+    | LectureSkipped
+    | QuizTasksPlanned
+    | TaskUpdate
+    | FileSaved
+    | RetryScheduled
+    | GeneratorChosen
+    | Notice
+)
+Listener = Callable[[Event], None]
+
+
+def fan_out(*listeners: Listener) -> Listener:
+    def emit(event: Event) -> None:
+        for listener in listeners:
+            listener(event)
+
+    return emit

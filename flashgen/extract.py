@@ -1,0 +1,224 @@
+"""Text out of lecture files, with page, slide and heading structure kept.
+
+Each extractor returns ``Block``s: one per page (PDF), per slide (PPTX) or per file (MD, TXT,
+DOCX). Headings are written as Markdown ``#`` lines so the chunker can break at them whatever
+the source format. PDF, PPTX and DOCX libraries are imported only when such a file is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flashgen.errors import LectureSkipped
+from flashgen.models import Block, Lecture, LectureKind
+
+# Fewer meaningful characters than this and a lecture is treated as empty.
+MIN_TEXT_CHARS = 20
+_SENTENCE_END = re.compile(r"[.!?:;)\]\"”]$")
+
+
+@dataclass
+class Extraction:
+    blocks: list[Block]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(block.text.strip()) for block in self.blocks)
+
+
+def extract(lecture: Lecture, max_bytes: int | None = None) -> Extraction:
+    """Read one lecture; raise ``LectureSkipped`` with the reason when it has no usable text."""
+    try:
+        size = lecture.path.stat().st_size
+    except OSError as exc:
+        raise LectureSkipped(f"cannot read {lecture.path.name}: {exc.strerror}") from exc
+    if size == 0:
+        raise LectureSkipped("empty file", "add content or remove the file")
+    if max_bytes is not None and size > max_bytes:
+        raise LectureSkipped(
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
+            "raise FLASHGEN_MAX_FILE_MB or split the lecture",
+        )
+    extraction = _EXTRACTORS[lecture.kind](lecture.path)
+    if extraction.char_count < MIN_TEXT_CHARS:
+        if lecture.kind == "pdf":
+            raise LectureSkipped(
+                "no extractable text (scanned? run OCR first)",
+                "run OCR (e.g. ocrmypdf) on the PDF and try again",
+            )
+        raise LectureSkipped("empty file (no text)", "add content or remove the file")
+    return extraction
+
+
+# --- plain text ----------------------------------------------------------------------------------
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    control = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    return control > len(sample) * 0.05
+
+
+def _extract_text_file(path: Path) -> Extraction:
+    data = path.read_bytes()
+    if _looks_binary(data):
+        raise LectureSkipped(
+            "binary data in a text file",
+            f"{path.name} is not plain text: save it as UTF-8 text or give it its real extension",
+        )
+    warnings: list[str] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Most non-UTF-8 lecture notes come from Windows editors; cp1252 keeps their accents.
+        text = data.decode("cp1252", errors="replace")
+        warnings.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as UTF-8)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return Extraction([Block(text=text)], warnings)
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+def _extract_pdf(path: Path) -> Extraction:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise LectureSkipped(
+                "encrypted PDF (needs a password)", "save an unprotected copy of the PDF"
+            ) from exc
+        raise LectureSkipped(
+            "corrupt PDF", "the file is damaged or incomplete: export it again"
+        ) from exc
+    blocks = []
+    try:
+        for number, page in enumerate(document, start=1):
+            textpage = page.get_textpage()
+            raw = textpage.get_text_range()
+            textpage.close()
+            page.close()
+            text = _unwrap_pdf_lines(raw)
+            if text.strip():
+                blocks.append(Block(text=text, page=number))
+    finally:
+        document.close()
+    return Extraction(blocks)
+
+
+def _unwrap_pdf_lines(raw: str) -> str:
+    """Join the hard-wrapped lines of a PDF page into paragraphs; short title lines → headings."""
+    lines = [line.strip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for index, line in enumerate(lines):
+        if not line:
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        is_title = (
+            not current
+            and len(line) <= 60
+            and not _SENTENCE_END.search(line)
+            and (not following or following[:1].isupper())
+        )
+        if is_title:
+            paragraphs.append(f"# {line}")
+            continue
+        current.append(line)
+        if _SENTENCE_END.search(line) and (not following or following[:1].isupper()):
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n\n".join(paragraphs)
+
+
+# --- PPTX ------------------------------------------------------------------------------------------
+
+
+def _shape_texts(shapes: Any) -> Iterator[str]:
+    for shape in shapes:
+        if getattr(shape, "shape_type", None) == 6:  # group: its children hold the text
+            yield from _shape_texts(shape.shapes)
+        elif getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
+            yield shape.text_frame.text.strip()
+        elif getattr(shape, "has_table", False):
+            for row in shape.table.rows:
+                yield " | ".join(cell.text.strip() for cell in row.cells)
+
+
+def _extract_pptx(path: Path) -> Extraction:
+    from pptx import Presentation
+
+    try:
+        presentation = Presentation(str(path))
+    except Exception as exc:  # zipfile, lxml and python-pptx errors share no base class
+        raise LectureSkipped("corrupt PPTX", "open and save the file again in PowerPoint") from exc
+    blocks = []
+    for number, slide in enumerate(presentation.slides, start=1):
+        title_shape = slide.shapes.title
+        title = title_shape.text_frame.text.strip() if title_shape is not None else ""
+        title_id = title_shape.shape_id if title_shape is not None else None
+        body = list(_shape_texts(s for s in slide.shapes if s.shape_id != title_id))
+        parts = [f"# {title}"] if title else []
+        parts.extend(body)
+        if slide.has_notes_slide:
+            notes = slide.notes_slide.notes_text_frame.text.strip()
+            if notes:
+                parts.append(f"Speaker notes: {notes}")
+        if parts:
+            blocks.append(Block(text="\n\n".join(parts), slide=number))
+    return Extraction(blocks)
+
+
+# --- DOCX ------------------------------------------------------------------------------------------
+
+
+def _extract_docx(path: Path) -> Extraction:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises zipfile/lxml/KeyError errors for damaged files
+        raise LectureSkipped("corrupt DOCX", "open and save the file again in Word") from exc
+    parts: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            parts.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        style = (item.style.name if item.style is not None else "") or ""
+        level = _heading_level(style)
+        parts.append(f"{'#' * level} {text}" if level else text)
+    return Extraction([Block(text="\n\n".join(parts))])
+
+
+def _heading_level(style_name: str) -> int:
+    if style_name == "Title":
+        return 1
+    match = re.fullmatch(r"Heading (\d)", style_name)
+    return int(match.group(1)) if match else 0
+
+
+_EXTRACTORS: dict[LectureKind, Callable[[Path], Extraction]] = {
+    "md": _extract_text_file,
+    "txt": _extract_text_file,
+    "pdf": _extract_pdf,
+    "pptx": _extract_pptx,
+    "docx": _extract_docx,
+}

@@ -1,0 +1,309 @@
+"""Generators turn a chunk into flashcards and a lecture's flashcards into quiz questions.
+
+The coordinator only knows the ``Generator`` protocol. ``LLMGenerator`` drives a provider:
+prompt → complete (through the scheduler) → parse → validate each item → on unusable output,
+re-ask with the error appended, a bounded number of times. Items the model gets wrong are
+dropped and recorded with the reason; they never reach the output files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flashgen import prompts
+from flashgen.errors import GenerationError, TruncatedOutput
+from flashgen.ids import card_id
+from flashgen.models import (
+    Answers,
+    CardSource,
+    Chunk,
+    Course,
+    Flashcard,
+    FlashcardType,
+    OptionKey,
+    QuizQuestion,
+    RelevanceScore,
+    Usage,
+)
+from flashgen.providers.base import Completion, CompletionRequest, Message
+from flashgen.scheduler import Priority
+from flashgen.validation import finalize_question
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GenerationContext:
+    course: Course
+    lecture_id: str
+    language: str
+    priority: Priority = ()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: str
+    item: str = ""
+
+
+@dataclass
+class Generated(Generic[T]):
+    items: list[T]
+    usage: Usage = field(default_factory=Usage)
+    rejected: list[Rejection] = field(default_factory=list)
+    calls: int = 0
+
+
+class Generator(Protocol):
+    name: str
+    model: str
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]: ...
+
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]: ...
+
+
+# --- what the model is asked to return -------------------------------------------------------------
+
+
+class _Draft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DraftCard(_Draft):
+    type: FlashcardType
+    term: str
+    question: str = Field(min_length=3)
+    answers: Answers
+    context: str
+    example: str
+    relevance_score: RelevanceScore
+
+
+class DraftQuestion(_Draft):
+    type: Literal["mcq", "mca"]
+    question_text: str = Field(min_length=3)
+    options: dict[OptionKey, str]
+    correct_answer: list[OptionKey]
+    explanation: str = Field(min_length=1)
+    source_flashcard_ids: list[str]
+    tags: list[str]
+
+
+def _envelope_schema(key: str, item: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {key: {"type": "array", "items": item.model_json_schema()}},
+        "required": [key],
+        "additionalProperties": False,
+    }
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+
+
+def parse_items(text: str, key: str) -> list[Any]:
+    """The list under ``key`` in a JSON reply; tolerant of code fences, strict about shape."""
+    try:
+        data = json.loads(_FENCE.sub("", text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise ValueError(f'the reply must be a JSON object of the form {{"{key}": [...]}}')
+    return list(data[key])
+
+
+def _short_errors(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in error.errors()[:5]
+    )
+
+
+Complete = Callable[[CompletionRequest, Priority], Awaitable[Completion]]
+
+
+class LLMGenerator:
+    """Flashcards and quizzes from a model, whatever the provider behind ``complete``."""
+
+    def __init__(
+        self,
+        complete: Complete,
+        *,
+        name: str,
+        model: str,
+        max_tokens: int = 8192,
+        temperature: float = 0.3,
+        max_corrections: int = 2,
+        cards_per_chunk: tuple[int, int] = (4, 6),
+        questions_per_card: int = 1,
+        max_questions_per_request: int = 20,
+    ) -> None:
+        self._complete = complete
+        self.name = name
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.max_corrections = max_corrections
+        self.cards_per_chunk = cards_per_chunk
+        self.questions_per_card = questions_per_card
+        self.max_questions_per_request = max_questions_per_request
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        location = ""
+        if chunk.pages:
+            location = f" (pages {_span(chunk.pages)})"
+        elif chunk.slides:
+            location = f" (slides {_span(chunk.slides)})"
+        prompt = prompts.template("flashcards").substitute(
+            _course_fields(ctx),
+            min_cards=self.cards_per_chunk[0],
+            max_cards=self.cards_per_chunk[1],
+            lecture_id=ctx.lecture_id,
+            chunk_number=chunk.index + 1,
+            location_note=location,
+            content=chunk.text,
+        )
+        source = CardSource(
+            lecture=ctx.lecture_id, chunk=chunk.index, pages=list(chunk.pages),
+            slides=list(chunk.slides),
+        )
+
+        def build(raw: Any) -> Flashcard:
+            draft = DraftCard.model_validate(raw)
+            return Flashcard(
+                id=card_id(ctx.course.id, ctx.lecture_id, draft.question),
+                source=source,
+                **draft.model_dump(),
+            )
+
+        return await self._generate(prompt, "flashcards", DraftCard, build, ctx.priority)
+
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]:
+        spec = prompts.levels()[level]
+        count = min(self.max_questions_per_request, max(1, len(cards) * self.questions_per_card))
+        card_lines = [
+            json.dumps(
+                {"id": c.id, "term": c.term, "question": c.question,
+                 "answer": c.answers.concise, "context": c.context, "example": c.example},
+                ensure_ascii=False,
+            )
+            for c in cards
+        ]
+        prompt = prompts.template("quiz").substitute(
+            _course_fields(ctx),
+            level=level,
+            level_name=spec.name,
+            rubric=spec.rubric,
+            question_count=count,
+            mca_percent=spec.mca_percent,
+            cards="\n".join(card_lines),
+        )
+        known_ids = [c.id for c in cards]
+
+        def build(raw: Any) -> QuizQuestion:
+            draft = DraftQuestion.model_validate(raw)
+            cited = [i for i in draft.source_flashcard_ids if i in known_ids]
+            if not cited:
+                raise ValueError("source_flashcard_ids names none of the given flashcards")
+            return finalize_question(
+                ctx.course.id, ctx.lecture_id, level,
+                {**draft.model_dump(), "source_flashcard_ids": cited},
+            )
+
+        return await self._generate(prompt, "questions", DraftQuestion, build, ctx.priority)
+
+    async def _generate(
+        self,
+        prompt: str,
+        key: str,
+        draft: type[BaseModel],
+        build: Callable[[Any], T],
+        priority: Priority,
+    ) -> Generated[T]:
+        messages = [Message("user", prompt)]
+        result: Generated[T] = Generated(items=[])
+        last_text = ""
+        problem = ""
+        for _ in range(self.max_corrections + 1):
+            request = CompletionRequest(
+                system="You are a careful teaching assistant. You reply with JSON only.",
+                messages=tuple(messages),
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                json_schema=_envelope_schema(key, draft),
+                schema_name=key,
+            )
+            completion = await self._complete(request, priority)
+            result.calls += 1
+            result.usage = result.usage + completion.usage
+            last_text = completion.text
+            if completion.truncated:
+                problem = (
+                    "Your reply was cut off at the output token limit, so none of it can be "
+                    "used. Reply again with fewer items and shorter texts, JSON only."
+                )
+            else:
+                problem = self._collect(completion.text, key, build, result)
+                if not problem:
+                    return result
+            messages += [Message("assistant", completion.text), Message("user", problem)]
+        error_type = TruncatedOutput if problem.startswith("Your reply was cut off") else (
+            GenerationError
+        )
+        raise error_type(
+            f"the model's {key} stayed unusable after {result.calls} attempts: {problem[:300]}",
+            attempts=result.calls,
+            last_output=last_text[:2000],
+        )
+
+    @staticmethod
+    def _collect(text: str, key: str, build: Callable[[Any], T], result: Generated[T]) -> str:
+        """Add the usable items of a reply to ``result``; a re-ask message when none were."""
+        try:
+            raw_items = parse_items(text, key)
+        except ValueError as exc:
+            return f"Your reply could not be used: {exc}. Reply again with the JSON only."
+        rejected: list[Rejection] = []
+        items: list[T] = []
+        for raw in raw_items:
+            try:
+                items.append(build(raw))
+            except ValidationError as exc:
+                rejected.append(Rejection(_short_errors(exc), json.dumps(raw)[:200]))
+            except ValueError as exc:
+                rejected.append(Rejection(str(exc), json.dumps(raw)[:200]))
+        result.rejected.extend(rejected)
+        if raw_items and not items:
+            reasons = "; ".join(r.reason for r in rejected[:5])
+            return (
+                f"None of the {key} in your reply were valid: {reasons}. "
+                "Reply again with corrected JSON only, following the same instructions."
+            )
+        result.items = items
+        return ""
+
+
+def _course_fields(ctx: GenerationContext) -> dict[str, str]:
+    course = ctx.course
+    return {
+        "course_name": course.name,
+        "course_code_note": f" ({course.code})" if course.code else "",
+        "textbook": course.textbook or "none given",
+        "language": ctx.language,
+    }
+
+
+def _span(numbers: Sequence[int]) -> str:
+    return str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"

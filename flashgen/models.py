@@ -1,0 +1,259 @@
+"""Every data shape flashgen passes between modules or writes to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LectureKind = Literal["md", "txt", "pdf", "pptx", "docx"]
+SUPPORTED_SUFFIXES: dict[str, LectureKind] = {
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+    ".pdf": "pdf",
+    ".pptx": "pptx",
+    ".docx": "docx",
+}
+QUIZ_LEVELS: tuple[int, ...] = (1, 2, 3, 4)
+LEVEL_NAMES: dict[int, str] = {
+    1: "Foundation",
+    2: "Comprehension & Application",
+    3: "Analysis & Critical Thinking",
+    4: "Synthesis & Mastery",
+}
+Status = Literal["complete", "partial", "failed"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- input side ----------------------------------------------------------------------------------
+
+
+class Course(Frozen):
+    id: str
+    path: Path
+    name: str
+    code: str = ""
+    textbook: str = ""
+    language: str = "English"
+
+
+class Lecture(Frozen):
+    id: str
+    path: Path
+    kind: LectureKind
+
+
+class Block(Frozen):
+    """A run of text from one page, slide or section of a lecture file."""
+
+    text: str
+    page: int | None = None
+    slide: int | None = None
+
+
+class Chunk(Frozen):
+    lecture_id: str
+    index: int
+    text: str
+    pages: tuple[int, ...] = ()
+    slides: tuple[int, ...] = ()
+
+
+# --- generated material ------------------------------------------------------------------------
+
+
+class Answers(Frozen):
+    concise: str = Field(min_length=1)
+    analogy: str = Field(min_length=1)
+    eli5: str = Field(min_length=1)
+    real_world_use_case: str = Field(min_length=1)
+    common_mistakes: str = Field(min_length=1)
+
+
+class RelevanceScore(Frozen):
+    score: int = Field(ge=1, le=10)
+    justification: str = Field(min_length=1)
+
+
+class CardSource(Frozen):
+    lecture: str
+    chunk: int
+    pages: list[int] = Field(default_factory=list)
+    slides: list[int] = Field(default_factory=list)
+
+
+FlashcardType = Literal["definition", "concept", "cloze", "process", "comparison", "fact"]
+
+
+class Flashcard(Frozen):
+    id: str
+    type: FlashcardType
+    term: str = ""
+    question: str = Field(min_length=3)
+    answers: Answers
+    context: str = ""
+    example: str = ""
+    relevance_score: RelevanceScore
+    source: CardSource
+
+
+QuestionType = Literal[
+    "mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"
+]
+OptionKey = Literal["A", "B", "C", "D"]
+BLANK = "____"
+
+
+class QuestionBase(Frozen):
+    id: str
+    question_text: str = Field(min_length=3)
+    explanation: str = Field(min_length=1)
+    difficulty_level: int = Field(ge=1, le=4)
+    source_flashcard_ids: list[str] = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+
+
+class ChoiceQuestion(QuestionBase):
+    """``mcq``: exactly one correct option; ``mca``: two or three correct, one or more wrong."""
+
+    type: Literal["mcq", "mca"]
+    options: dict[OptionKey, str]
+    correct_answer: list[OptionKey]
+
+    @field_validator("options")
+    @classmethod
+    def _options_complete(cls, options: dict[str, str]) -> dict[str, str]:
+        if sorted(options) != ["A", "B", "C", "D"]:
+            raise ValueError("options must have exactly the keys A, B, C and D")
+        if any(not text.strip() for text in options.values()):
+            raise ValueError("every option needs text")
+        return options
+
+    @field_validator("correct_answer")
+    @classmethod
+    def _answer_sorted_unique(cls, answer: list[str]) -> list[str]:
+        if not answer or len(set(answer)) != len(answer):
+            raise ValueError("correct_answer must list distinct option letters")
+        return sorted(answer)
+
+    @model_validator(mode="after")
+    def _answer_count_fits_type(self) -> ChoiceQuestion:
+        count = len(self.correct_answer)
+        if self.type == "mcq" and count != 1:
+            raise ValueError("an mcq has exactly one correct answer")
+        if self.type == "mca" and not 2 <= count <= 3:
+            raise ValueError("an mca has at least two correct answers and at least one wrong one")
+        return self
+
+
+class TrueFalseQuestion(QuestionBase):
+    type: Literal["true_false"]
+    correct_answer: bool
+
+
+class FillInBlankQuestion(QuestionBase):
+    """``question_text`` holds one ``____``; ``accepted_answers`` lists what fills it."""
+
+    type: Literal["fill_in_blank"]
+    accepted_answers: list[str] = Field(min_length=1)
+
+
+class MatchPair(Frozen):
+    left: str = Field(min_length=1)
+    right: str = Field(min_length=1)
+
+
+class MatchingQuestion(QuestionBase):
+    type: Literal["matching"]
+    pairs: list[MatchPair] = Field(min_length=2)
+
+
+class CategorizationQuestion(QuestionBase):
+    """``categories`` maps each category name to the items that belong in it."""
+
+    type: Literal["categorization"]
+    categories: dict[str, list[str]] = Field(min_length=2)
+
+
+QuizQuestion = Annotated[
+    ChoiceQuestion
+    | TrueFalseQuestion
+    | FillInBlankQuestion
+    | MatchingQuestion
+    | CategorizationQuestion,
+    Field(discriminator="type"),
+]
+
+
+# --- accounting ----------------------------------------------------------------------------------
+
+
+class Usage(Frozen):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    thinking_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            thinking_tokens=self.thinking_tokens + other.thinking_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+        )
+
+
+# --- output files ------------------------------------------------------------------------------
+
+
+class FailedTask(Frozen):
+    task: str
+    error: str
+
+
+class OutputMetadata(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    course_id: str
+    course_name: str
+    lecture: str
+    generated_at: str
+    generator: str
+    model: str
+    language: str = "English"
+    prompt_version: str = ""
+    status: Status = "complete"
+    failed_tasks: list[FailedTask] = Field(default_factory=list)
+
+
+class FlashcardMetadata(OutputMetadata):
+    chunks_processed: int
+    total_cards: int
+
+
+class QuizMetadata(OutputMetadata):
+    difficulty_level: int
+    level_name: str
+    source_flashcards: int
+    total_questions: int
+
+
+class FlashcardFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: FlashcardMetadata
+    flashcards: list[Flashcard]
+
+
+class QuizFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: QuizMetadata
+    questions: list[QuizQuestion]

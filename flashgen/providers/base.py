@@ -1,0 +1,71 @@
+"""The provider interface: one request in, one completion out, errors in flashgen's own terms.
+
+Adapters turn SDK exceptions into ``RateLimited``, ``TransientProviderError`` or
+``FatalProviderError`` and never retry on their own (SDK ``max_retries=0``): retrying lives in
+one place, the scheduler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from flashgen.models import Usage
+
+StopReason = Literal["end", "max_tokens", "other"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    system: str
+    messages: tuple[Message, ...]
+    max_tokens: int
+    temperature: float
+    json_schema: dict[str, Any] | None = None
+    schema_name: str = "result"
+
+
+@dataclass(frozen=True)
+class RateLimitHints:
+    """What the server said about its limits; ``None`` where it said nothing."""
+
+    requests_limit: int | None = None
+    requests_remaining: int | None = None
+    input_tokens_limit: int | None = None
+    input_tokens_remaining: int | None = None
+    output_tokens_limit: int | None = None
+    output_tokens_remaining: int | None = None
+    tokens_limit: int | None = None
+    tokens_remaining: int | None = None
+    reset_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: Usage
+    model: str
+    stop_reason: StopReason = "end"
+    rate_limits: RateLimitHints = field(default_factory=RateLimitHints)
+
+    @property
+    def truncated(self) -> bool:
+        return self.stop_reason == "max_tokens"
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One model of one provider, with one shared client for the whole run."""
+
+    name: str
+    model: str
+
+    async def complete(self, request: CompletionRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,98 @@
+"""Output files: atomic writes, stable bytes, and never a worse file over a better one.
+
+A file is rewritten only when its content changed. ``generated_at`` is carried over from the
+file on disk when nothing else changed, so a rerun on unchanged input leaves every byte as it was
+and git shows no diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from flashgen.models import FlashcardFile, QuizFile
+
+M = TypeVar("M", bound=BaseModel)
+FLASHCARDS_FILE = "flashcards.json"
+
+
+def quiz_file_name(level: int) -> str:
+    return f"quiz_level_{level}.json"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder, fsync, then rename: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+class OutputStore:
+    """``OUTPUT_DIR/COURSE/LECTURE/{flashcards,quiz_level_N}.json`` for one course."""
+
+    def __init__(self, output_dir: Path, course_id: str) -> None:
+        self.course_dir = output_dir / course_id
+
+    def lecture_dir(self, lecture_id: str) -> Path:
+        return self.course_dir / lecture_id
+
+    def flashcards_path(self, lecture_id: str) -> Path:
+        return self.lecture_dir(lecture_id) / FLASHCARDS_FILE
+
+    def quiz_path(self, lecture_id: str, level: int) -> Path:
+        return self.lecture_dir(lecture_id) / quiz_file_name(level)
+
+    def load_flashcards(self, lecture_id: str) -> FlashcardFile | None:
+        return _load(self.flashcards_path(lecture_id), FlashcardFile)
+
+    def load_quiz(self, lecture_id: str, level: int) -> QuizFile | None:
+        return _load(self.quiz_path(lecture_id, level), QuizFile)
+
+    def save_flashcards(self, lecture_id: str, content: FlashcardFile) -> bool:
+        return _save(self.flashcards_path(lecture_id), content)
+
+    def save_quiz(self, lecture_id: str, level: int, content: QuizFile) -> bool:
+        return _save(self.quiz_path(lecture_id, level), content)
+
+
+def _load(path: Path, model: type[M]) -> M | None:
+    """The file's content, or None when it is missing or not a valid file of this kind."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except (FileNotFoundError, ValidationError, ValueError):
+        return None
+
+
+def _save(path: Path, content: FlashcardFile | QuizFile) -> bool:
+    """Write ``content`` unless the file already says the same; True when the file changed."""
+    data = content.model_dump(mode="json")
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        existing = None
+    if isinstance(existing, dict) and isinstance(existing.get("metadata"), dict):
+        previous_time = existing["metadata"].get("generated_at")
+        candidate = {**data, "metadata": {**data["metadata"], "generated_at": previous_time}}
+        if candidate == existing:
+            return False
+    atomic_write_text(path, to_json(data))
+    return True

@@ -1,0 +1,132 @@
+"""Rules every generated item must pass before it is saved, whichever generator made it.
+
+Pydantic models check shape (fields, counts, letters); this module checks what makes a question
+usable in class: distinct options, no "all of the above", an explanation that names the right
+answer, an unpredictable correct letter, and no near-duplicates within a lecture.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+from rapidfuzz import fuzz
+
+from flashgen.ids import question_id
+from flashgen.models import ChoiceQuestion, Flashcard, QuizQuestion
+
+LETTERS = ("A", "B", "C", "D")
+_QUESTION = TypeAdapter(QuizQuestion)
+_CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|those)\b", re.I)
+_LETTER_REFERENCE = re.compile(r"\b((?:option|answer|choice)s?\s+)([A-D])\b|\(([A-D])\)", re.I)
+# Two items at least this similar (rapidfuzz token_set_ratio, 0–100) are the same item.
+DUPLICATE_SIMILARITY = 90.0
+
+T = TypeVar("T")
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def finalize_question(
+    course_id: str, lecture_id: str, level: int, fields: dict[str, Any]
+) -> QuizQuestion:
+    """Give a drafted question its id and level, shuffle its options, and check every rule."""
+    data = {**fields, "difficulty_level": level}
+    data["id"] = question_id(course_id, lecture_id, level, str(data.get("question_text", "")))
+    if data.get("type") in ("mcq", "mca"):
+        _check_options(data)
+        data = _shuffle_options(data)
+    question = _QUESTION.validate_python(data)
+    if isinstance(question, ChoiceQuestion):
+        _check_explanation(question)
+    return question
+
+
+def _check_options(data: dict[str, Any]) -> None:
+    options = data.get("options") or {}
+    texts = [str(text) for text in options.values()]
+    if any(_CATCH_ALL.search(text) for text in texts):
+        raise ValueError('options must not be "all/none of the above"')
+    if len({normalise(text) for text in texts}) != len(texts):
+        raise ValueError("options must be distinct")
+
+
+def _shuffle_options(data: dict[str, Any]) -> dict[str, Any]:
+    """Reorder options with a generator seeded by the question id, so the correct letter is
+    spread evenly yet the same on every run; letter references in the explanation follow."""
+    options: dict[str, str] = data["options"]
+    keys = sorted(options)
+    order = list(keys)
+    random.Random(data["id"]).shuffle(order)
+    new_letter = {old: LETTERS[position] for position, old in enumerate(order)}
+
+    def relabel(match: re.Match[str]) -> str:
+        if match.group(3):
+            return f"({new_letter.get(match.group(3).upper(), match.group(3))})"
+        return match.group(1) + new_letter.get(match.group(2).upper(), match.group(2))
+
+    return {
+        **data,
+        "options": {new_letter[old]: options[old] for old in order},
+        "correct_answer": sorted(new_letter[old] for old in data.get("correct_answer", [])),
+        "explanation": _LETTER_REFERENCE.sub(relabel, str(data.get("explanation", ""))),
+    }
+
+
+def _check_explanation(question: ChoiceQuestion) -> None:
+    explanation = normalise(question.explanation)
+    for letter in question.correct_answer:
+        option = normalise(question.options[letter])
+        words = [w for w in option.split() if len(w) > 3] or option.split()
+        shared = sum(1 for w in words if w in explanation)
+        mentions_letter = re.search(rf"\b{letter}\b", question.explanation) is not None
+        if not mentions_letter and shared < max(1, len(words) // 3):
+            raise ValueError("the explanation must refer to the correct option")
+
+
+def dedupe(items: Iterable[T], text: Callable[[T], str]) -> tuple[list[T], list[T]]:
+    """Keep the first of every group of near-duplicates; return (kept, dropped)."""
+    kept: list[T] = []
+    kept_texts: list[str] = []
+    dropped: list[T] = []
+    for item in items:
+        candidate = normalise(text(item))
+        if any(_similar(candidate, other) for other in kept_texts):
+            dropped.append(item)
+            continue
+        kept.append(item)
+        kept_texts.append(candidate)
+    return kept, dropped
+
+
+def _similar(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    # token_set_ratio alone calls a sentence a duplicate of any sentence containing it.
+    return fuzz.token_set_ratio(a, b) >= DUPLICATE_SIMILARITY and fuzz.ratio(a, b) >= 80
+
+
+def card_text(card: Flashcard) -> str:
+    return f"{card.question} {card.answers.concise}"
+
+
+def question_text(question: QuizQuestion) -> str:
+    if isinstance(question, ChoiceQuestion):
+        options = " ".join(question.options[k] for k in sorted(question.options))
+        return f"{question.question_text} {options}"
+    return question.question_text
+
+
+def dedupe_cards(cards: Sequence[Flashcard]) -> tuple[list[Flashcard], list[Flashcard]]:
+    return dedupe(cards, card_text)
+
+
+def dedupe_questions(
+    questions: Sequence[QuizQuestion],
+) -> tuple[list[QuizQuestion], list[QuizQuestion]]:
+    return dedupe(questions, question_text)
