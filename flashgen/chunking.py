@@ -60,12 +60,20 @@ def _length(units: Sequence[_Unit]) -> int:
 
 
 def _make_chunk(lecture_id: str, index: int, units: Sequence[_Unit]) -> Chunk:
+    starts: list[tuple[int, int]] = []
+    offset = 0
+    for unit in units:
+        number = unit.page if unit.page is not None else unit.slide
+        if number is not None and (not starts or starts[-1][1] != number):
+            starts.append((offset, number))
+        offset += len(unit.text) + len(SEPARATOR)
     return Chunk(
         lecture_id=lecture_id,
         index=index,
         text=SEPARATOR.join(unit.text for unit in units),
         pages=tuple(sorted({u.page for u in units if u.page is not None})),
         slides=tuple(sorted({u.slide for u in units if u.slide is not None})),
+        starts=tuple(starts),
     )
 
 

@@ -62,6 +62,17 @@ class Chunk(Frozen):
     text: str
     pages: tuple[int, ...] = ()
     slides: tuple[int, ...] = ()
+    # (offset in text, page or slide number) where each page or slide starts within the chunk
+    starts: tuple[tuple[int, int], ...] = ()
+
+    def location_at(self, offset: int) -> int | None:
+        """The page or slide number the character at ``offset`` comes from, if known."""
+        found = None
+        for start, number in self.starts:
+            if start > offset:
+                break
+            found = number
+        return found
 
 
 # --- generated material ------------------------------------------------------------------------

@@ -71,6 +71,7 @@ _PITFALL_WORDS = re.compile(
 class _Sentence:
     text: str
     heading: str
+    offset: int = 0
     used: bool = False
 
 
@@ -98,12 +99,8 @@ class OfflineGenerator:
         drafts += _heading_cards(sentences, drafts)
         drafts += _cloze_cards(sentences, drafts)
         _attach_examples(sentences, drafts)
-        source = CardSource(
-            lecture=ctx.lecture_id, chunk=chunk.index, pages=list(chunk.pages),
-            slides=list(chunk.slides),
-        )
         cards = [
-            _to_card(draft, drafts, sentences, chunk.text, ctx, source)
+            _to_card(draft, drafts, sentences, chunk.text, ctx, _source(chunk, draft, ctx))
             for draft in drafts[:MAX_CARDS_PER_CHUNK]
         ]
         kept, dropped = dedupe_cards(cards)
@@ -140,24 +137,34 @@ class OfflineGenerator:
 # --- flashcards ------------------------------------------------------------------------------------
 
 
+def _source(chunk: Chunk, draft: _Draft, ctx: GenerationContext) -> CardSource:
+    """The chunk, narrowed to the page or slide the card's sentence stands on."""
+    number = chunk.location_at(draft.sentence.offset)
+    pages = [number] if number is not None and chunk.pages else list(chunk.pages)
+    slides = [number] if number is not None and chunk.slides else list(chunk.slides)
+    return CardSource(lecture=ctx.lecture_id, chunk=chunk.index, pages=pages, slides=slides)
+
+
 def _sentences(text: str) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     heading = ""
-    for paragraph in re.split(r"\n\s*\n", text):
-        for line in paragraph.split("\n"):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                heading = line.lstrip("#").strip()
-                continue
-            line = _BULLET.sub("", line)
-            line = re.sub(r"^speaker notes:\s*", "", line, flags=re.I)
-            line = line.replace("**", "").replace("__", "")
-            sentences.extend(
-                _Sentence(part.strip(), heading) for part in _SENTENCE_SPLIT.split(line)
-                if len(part.strip()) > 3
-            )
+    offset = 0
+    for raw_line in text.split("\n"):
+        line_offset = offset
+        offset += len(raw_line) + 1
+        line = raw_line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+            continue
+        line = _BULLET.sub("", line)
+        line = re.sub(r"^speaker notes:\s*", "", line, flags=re.I)
+        line = line.replace("**", "").replace("__", "")
+        sentences.extend(
+            _Sentence(part.strip(), heading, line_offset) for part in _SENTENCE_SPLIT.split(line)
+            if len(part.strip()) > 3
+        )
     return sentences
 
 

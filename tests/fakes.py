@@ -1,0 +1,96 @@
+"""Fakes built on the real interfaces: a provider that answers like a well-behaved model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flashgen.models import Usage
+from flashgen.providers.base import Completion, CompletionRequest, StopReason
+
+_CARD_LINE = re.compile(r'^\{"id": "([^"]+)"', re.M)
+
+
+def card_json(term: str) -> dict[str, object]:
+    return {
+        "type": "definition",
+        "term": term,
+        "question": f"What is {term}?",
+        "answers": {
+            "concise": f"{term} is a thing defined in the lecture.",
+            "analogy": f"{term} is like a toolbox.",
+            "eli5": f"{term} helps you do a job.",
+            "real_world_use_case": f"Engineers use {term} daily.",
+            "common_mistakes": f"People confuse {term} with its opposite.",
+        },
+        "context": "Section",
+        "example": f"An example of {term}.",
+        "relevance_score": {"score": 7, "justification": "Central to the lecture."},
+    }
+
+
+def question_json(card_id: str, n: int) -> dict[str, object]:
+    return {
+        "type": "mcq",
+        "question_text": f"Question {n} about {card_id}?",
+        "options": {"A": f"right answer {n}", "B": f"wrong {n} one", "C": f"wrong {n} two",
+                    "D": f"wrong {n} three"},
+        "correct_answer": ["A"],
+        "explanation": f"Option A is correct: right answer {n}.",
+        "source_flashcard_ids": [card_id],
+        "tags": ["test"],
+    }
+
+
+def model_reply(request: CompletionRequest) -> str:
+    """What a good model would answer: cards for a chunk, questions citing the given cards."""
+    prompt = request.messages[0].content
+    if request.schema_name == "flashcards":
+        content = prompt.split("<content>")[1]
+        words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:3] or ["concept"]
+        return json.dumps({"flashcards": [card_json(w) for w in words]})
+    ids = _CARD_LINE.findall(prompt.split("<flashcards>")[1])
+    return json.dumps({"questions": [question_json(i, n) for n, i in enumerate(ids)]})
+
+
+@dataclass
+class FakeProvider:
+    """Answers with ``reply(request)``; records concurrency and every request it saw."""
+
+    name: str = "fake"
+    model: str = "fake-1"
+    delay: float = 0.0
+    reply: Callable[[CompletionRequest], str] = model_reply
+    script: list[str | Exception] = field(default_factory=list)
+    stop_reason: StopReason = "end"
+    requests: list[CompletionRequest] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.requests.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            if self.script:
+                step = self.script.pop(0)
+                if isinstance(step, Exception):
+                    raise step
+                text = step
+            else:
+                text = self.reply(request)
+            return Completion(
+                text=text,
+                usage=Usage(input_tokens=100, output_tokens=50, cost_usd=0.001),
+                model=self.model,
+                stop_reason=self.stop_reason,
+            )
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        return None

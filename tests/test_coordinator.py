@@ -1,0 +1,177 @@
+"""The coordinator: concurrency cap, per-lecture pipelining, sequential mode, isolation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flashgen.chunking import chunk_blocks
+from flashgen.coordinator import Coordinator, PreparedLecture
+from flashgen.discovery import load_course, scan_lectures
+from flashgen.errors import FatalProviderError
+from flashgen.events import Event, TaskUpdate
+from flashgen.extract import extract
+from flashgen.generation import Generated, GenerationContext, LLMGenerator
+from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
+from flashgen.offline import OfflineGenerator
+from flashgen.scheduler import Scheduler
+from flashgen.store import OutputStore
+from tests.fakes import FakeProvider
+
+SAMPLE = Path(__file__).parents[1] / "courses"
+FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def lectures(count: int, chunks: int) -> list[PreparedLecture]:
+    text = "\n\n".join(f"# Part {i}\n\nParagraph {i} about photosynthesis." for i in range(chunks))
+    return [
+        PreparedLecture(f"lec-{n}", chunk_blocks(f"lec-{n}", [Block(text=text)], 50, 0))
+        for n in range(count)
+    ]
+
+
+def coordinator(tmp_path: Path, generator: object, events: list[Event] | None = None,
+                **options: object) -> Coordinator:
+    course = Course(id="c", path=tmp_path, name="Course")
+    sink = events if events is not None else []
+    return Coordinator(course, generator, OutputStore(tmp_path / "out", "c"),  # type: ignore[arg-type]
+                       sink.append, language="English", clock=lambda: FIXED_TIME, **options)  # type: ignore[arg-type]
+
+
+async def test_concurrency_cap_is_never_exceeded_and_is_reached(tmp_path: Path) -> None:
+    provider = FakeProvider(delay=0.01)
+    scheduler = Scheduler(provider, concurrency=3)
+    generator = LLMGenerator(scheduler.complete, name="fake", model="fake-1")
+    prepared = lectures(4, 3)
+    assert sum(len(p.chunks) for p in prepared) == 12
+    outcomes = await coordinator(tmp_path, generator, quiz_group_size=10).run(prepared)
+    assert provider.max_in_flight == 3
+    assert all(o.status == "complete" and o.cards > 0 for o in outcomes)
+    assert len(provider.requests) == 12 + 4 * 4  # a flashcard call per chunk, a quiz per level
+
+
+class GatedGenerator:
+    """Lecture 'slow' cannot finish its flashcards until lecture 'fast' has started quizzes."""
+
+    name = "gated"
+    model = "gated-1"
+
+    def __init__(self) -> None:
+        self.fast_quiz_started = asyncio.Event()
+        self.order: list[str] = []
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        if ctx.lecture_id == "slow":
+            await self.fast_quiz_started.wait()
+        self.order.append(f"cards:{ctx.lecture_id}")
+        return await OfflineGenerator().flashcards(chunk, ctx)
+
+    async def quiz(self, cards: Sequence[Flashcard], level: int,
+                   ctx: GenerationContext) -> Generated[QuizQuestion]:
+        if ctx.lecture_id == "fast":
+            self.fast_quiz_started.set()
+        self.order.append(f"quiz:{ctx.lecture_id}")
+        return await OfflineGenerator().quiz(cards, level, ctx)
+
+
+def sample_lectures() -> tuple[Course, list[PreparedLecture]]:
+    course = load_course(SAMPLE, "sample-course")
+    prepared = [
+        PreparedLecture(lec.id, chunk_blocks(lec.id, extract(lec).blocks, 6000, 300))
+        for lec in scan_lectures(course).lectures
+    ]
+    return course, prepared
+
+
+async def test_a_lecture_quizzes_start_before_another_lecture_finishes_cards(
+    tmp_path: Path,
+) -> None:
+    _, prepared = sample_lectures()
+    slow = PreparedLecture("slow", prepared[0].chunks)
+    fast = PreparedLecture("fast", prepared[1].chunks)
+    generator = GatedGenerator()
+    # With a barrier between phases this would deadlock; the timeout turns that into a failure.
+    await asyncio.wait_for(coordinator(tmp_path, generator).run([slow, fast]), timeout=10)
+    assert generator.order.index("quiz:fast") < generator.order.index("cards:slow")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+async def test_sequential_gives_the_same_files_as_concurrent(tmp_path: Path) -> None:
+    course, prepared = sample_lectures()
+    for name, sequential in (("seq", True), ("par", False)):
+        store = OutputStore(tmp_path / name, course.id)
+        await Coordinator(course, OfflineGenerator(), store, lambda e: None, language="English",
+                          sequential=sequential, clock=lambda: FIXED_TIME).run(prepared)
+    sequential_files, concurrent_files = tree(tmp_path / "seq"), tree(tmp_path / "par")
+    assert len(sequential_files) == 15
+    assert sequential_files == concurrent_files
+
+
+async def test_sequential_runs_one_task_at_a_time_in_order(tmp_path: Path) -> None:
+    events: list[Event] = []
+    provider = FakeProvider(delay=0.005)
+    generator = LLMGenerator(Scheduler(provider, concurrency=8).complete, name="f", model="f")
+    await coordinator(tmp_path, generator, events, sequential=True,
+                      quiz_group_size=10).run(lectures(2, 2))
+    assert provider.max_in_flight == 1
+    started = [e.task_id for e in events if isinstance(e, TaskUpdate) and e.status == "started"]
+    assert started[:3] == ["lec-0/flashcards/chunk-0", "lec-0/flashcards/chunk-1",
+                           "lec-0/quiz/level-1/group-0"]
+
+
+class FailingGenerator(OfflineGenerator):
+    def __init__(self, fail_chunk: int, error: Exception) -> None:
+        self.fail_chunk = fail_chunk
+        self.error = error
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        if chunk.index == self.fail_chunk:
+            raise self.error
+        return await super().flashcards(chunk, ctx)
+
+
+async def test_one_failed_task_does_not_stop_the_others(tmp_path: Path) -> None:
+    course, prepared = sample_lectures()
+    split = [PreparedLecture(p.id, chunk_blocks(p.id, [Block(text=c.text) for c in p.chunks],
+                                                1200, 100)) for p in prepared]
+    assert all(len(p.chunks) >= 2 for p in split)
+    events: list[Event] = []
+    generator = FailingGenerator(fail_chunk=1, error=RuntimeError("boom"))
+    outcomes = await coordinator(tmp_path, generator, events).run(split)
+    assert [o.status for o in outcomes] == ["partial"] * 3
+    store = OutputStore(tmp_path / "out", "c")
+    saved = store.load_flashcards(split[0].id)
+    assert saved is not None and saved.metadata.status == "partial"
+    assert saved.metadata.failed_tasks[0].task.endswith("chunk-1")
+    assert "RuntimeError: boom" in saved.metadata.failed_tasks[0].error
+    assert saved.flashcards and store.load_quiz(split[0].id, 4) is not None
+
+
+async def test_a_fatal_provider_error_stops_issuing_new_tasks(tmp_path: Path) -> None:
+    events: list[Event] = []
+    generator = FailingGenerator(fail_chunk=0, error=FatalProviderError("invalid API key"))
+    await coordinator(tmp_path, generator, events, sequential=True).run(lectures(2, 3))
+    statuses = [e.status for e in events if isinstance(e, TaskUpdate) and e.status != "started"]
+    assert statuses[0] == "failed"
+    assert "skipped" in statuses
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4])
+async def test_quiz_files_record_level_and_sources(tmp_path: Path, level: int) -> None:
+    course, prepared = sample_lectures()
+    store = OutputStore(tmp_path, course.id)
+    await Coordinator(course, OfflineGenerator(), store, lambda e: None,
+                      language="English").run(prepared[:1])
+    quiz = store.load_quiz(prepared[0].id, level)
+    cards = store.load_flashcards(prepared[0].id)
+    assert quiz is not None and cards is not None
+    assert quiz.metadata.difficulty_level == level and quiz.questions
+    card_ids = {c.id for c in cards.flashcards}
+    assert all(set(q.source_flashcard_ids) <= card_ids for q in quiz.questions)
