@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from flashgen.config import Settings
+    from flashgen.runner import RunOptions
 
 app = typer.Typer(
     name="flashgen",
@@ -35,6 +36,13 @@ CoursesDir = Annotated[
 OutputDir = Annotated[
     Path | None,
     typer.Option("--output-dir", "-o", help="Where generated JSON goes. [default: output]"),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", help="Folder of the task cache database (CI can cache it). "
+        "[default: the output folder]"
+    ),
 ]
 
 
@@ -133,8 +141,23 @@ def run(
     plain: Annotated[
         bool, typer.Option("--plain", help="Plain progress lines even on a terminal.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Ignore cached results and generate everything again.")
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Leave lectures that are complete and unchanged alone; redo only failed or "
+            "missing tasks of the rest. (Without it, finished tasks come from the cache anyway.)",
+        ),
+    ] = False,
+    max_file_mb: Annotated[
+        float | None, typer.Option(help="Skip lecture files larger than this. [default: 50]")
+    ] = None,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
+    cache_dir: CacheDir = None,
 ) -> None:
     """Generate flashcards and quizzes for a course (or some of its lectures)."""
     with _errors_explained():
@@ -144,15 +167,20 @@ def run(
             batch_processing_enabled=False if sequential else None,
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, language=language,
             temperature=temperature, max_tokens=max_tokens, timeout=timeout,
-            courses_dir=courses_dir, output_dir=output_dir,
+            courses_dir=courses_dir, output_dir=output_dir, cache_dir=cache_dir,
+            max_file_mb=max_file_mb,
         )
-        raise typer.Exit(_run(settings, course, lectures or [], report, plain))
+        from flashgen.runner import RunOptions
+
+        options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
+        raise typer.Exit(_run(settings, course, options, report, plain))
 
 
-def _run(settings: Settings, course_id: str, names: list[str], report: Path | None,
+def _run(settings: Settings, course_id: str, options: RunOptions, report: Path | None,
          plain: bool) -> int:
     from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED
     from flashgen.events import fan_out
+    from flashgen.interrupt import RunControl
     from flashgen.progress import LiveProgress, PlainProgress
     from flashgen.report import RunSummary
     from flashgen.runner import find_lectures, run_course
@@ -160,14 +188,16 @@ def _run(settings: Settings, course_id: str, names: list[str], report: Path | No
     console = _console()
     scan = find_lectures(settings, course_id)
     summary = RunSummary(course_id)
+    control = RunControl()
     display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(
         console
     )
     try:
         with display:
-            asyncio.run(run_course(settings, scan, names, fan_out(summary, display)))
+            asyncio.run(run_course(settings, scan, options, fan_out(summary, display), control))
     except KeyboardInterrupt:
-        summary.interrupted = True
+        control.stopping = True
+    summary.interrupted = control.stopping
     report_path = report or settings.output_dir / course_id / "run_report.json"
     summary.save(report_path)
     summary.render(console)
@@ -176,6 +206,34 @@ def _run(settings: Settings, course_id: str, names: list[str], report: Path | No
         console.print("[yellow]interrupted[/]: finished lectures are saved; run again to resume")
         return EXIT_INTERRUPTED
     return EXIT_OK if summary.ok else EXIT_TASKS_FAILED
+
+
+@app.command()
+def status(
+    course: Annotated[str, typer.Argument(help="Course folder name.")],
+    courses_dir: CoursesDir = None,
+    output_dir: OutputDir = None,
+) -> None:
+    """Per lecture: complete / partial (X of Y tasks) / failed / stale / not generated."""
+    from flashgen.runner import file_digest, find_lectures
+    from flashgen.status import lecture_status
+    from flashgen.store import OutputStore
+
+    with _errors_explained():
+        settings = _settings(courses_dir=courses_dir, output_dir=output_dir)
+        scan = find_lectures(settings, course)
+        store = OutputStore(settings.output_dir, course)
+        console = _console()
+        colours = {"complete": "green", "partial": "yellow", "failed": "red", "stale": "yellow"}
+        incomplete = 0
+        for lecture in scan.lectures:
+            state = lecture_status(store, lecture.id, file_digest(lecture))
+            colour = colours.get(state.state, "dim")
+            console.print(f"{lecture.id:<30} [{colour}]{state.describe()}[/]", highlight=False)
+            for error in state.errors[:3]:
+                console.print(f"  [dim]{error}[/]", highlight=False)
+            incomplete += state.state != "complete"
+        raise typer.Exit(0 if not incomplete else 1)
 
 
 @app.command("list")

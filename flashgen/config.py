@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # where things are
     courses_dir: Path = Path("courses")
     output_dir: Path = Path("output")
+    cache_dir: Path | None = None
 
     # which generator
     provider: ProviderName = "auto"
@@ -72,6 +73,12 @@ class Settings(BaseSettings):
     @property
     def sequential(self) -> bool:
         return not self.batch_processing_enabled
+
+    @property
+    def cache_path(self) -> Path:
+        from flashgen.cache import CACHE_FILE
+
+        return (self.cache_dir or self.output_dir) / CACHE_FILE
 
     @property
     def max_file_bytes(self) -> int:

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
 from flashgen import prompts
+from flashgen.cache import TaskCache, task_key
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import (
     FileSaved,
@@ -26,6 +29,7 @@ from flashgen.events import (
     TaskUpdate,
 )
 from flashgen.generation import Generated, GenerationContext, Generator
+from flashgen.interrupt import Interrupted, RunControl
 from flashgen.models import (
     LEVEL_NAMES,
     QUIZ_LEVELS,
@@ -44,6 +48,8 @@ from flashgen.store import OutputStore
 from flashgen.validation import dedupe_cards, dedupe_questions
 
 T = TypeVar("T")
+_QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
+_CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
 # Priority classes for the scheduler: smaller runs first (see flashgen.scheduler).
 QUIZ_PRIORITY = 0
 FLASHCARD_PRIORITY = 1
@@ -53,6 +59,7 @@ FLASHCARD_PRIORITY = 1
 class PreparedLecture:
     id: str
     chunks: list[Chunk]
+    source_digest: str = ""
 
 
 @dataclass
@@ -60,6 +67,9 @@ class TaskResult:
     task_id: str
     ok: bool
     error: str = ""
+
+    def failure(self, expected_items: int = 0) -> FailedTask:
+        return FailedTask(task=self.task_id, error=self.error, expected_items=expected_items)
 
 
 @dataclass
@@ -94,6 +104,10 @@ class Coordinator:
         sequential: bool = False,
         levels: Sequence[int] = QUIZ_LEVELS,
         quiz_group_size: int | None = None,
+        questions_per_card: int = 1,
+        cache: TaskCache | None = None,
+        force: bool = False,
+        control: RunControl | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.course = course
@@ -104,6 +118,10 @@ class Coordinator:
         self.sequential = sequential
         self.levels = tuple(levels)
         self.quiz_group_size = quiz_group_size
+        self.questions_per_card = questions_per_card
+        self.cache = cache
+        self.force = force
+        self.control = control or RunControl()
         self._clock = clock
         self._fatal: FatalProviderError | None = None
 
@@ -128,8 +146,13 @@ class Coordinator:
             [self._flashcard_task(rank, lecture.id, chunk) for chunk in lecture.chunks]
         )
         cards = [card for result, _ in card_results if result for card in result.items]
+        failed_chunks = {
+            chunk.index for chunk, (_, r) in zip(lecture.chunks, card_results, strict=True)
+            if not r.ok
+        }
+        cards += self._kept_cards(lecture.id, failed_chunks)
         cards, _ = dedupe_cards(cards)
-        failed = [FailedTask(task=r.task_id, error=r.error) for _, r in card_results if not r.ok]
+        failed = [r.failure() for _, r in card_results if not r.ok]
         outcome.cards = len(cards)
         outcome.failed_tasks.extend(failed)
         self._save_flashcards(lecture, cards, failed)
@@ -159,10 +182,18 @@ class Coordinator:
             ]
         )
         questions = [q for result, _ in results if result for q in result.items]
+        failed_cards = {
+            card.id for group, (_, r) in zip(groups, results, strict=True) if not r.ok
+            for card in group
+        }
+        questions += self._kept_questions(lecture_id, level, failed_cards)
         questions, _ = dedupe_questions(questions)
-        failed = [FailedTask(task=r.task_id, error=r.error) for _, r in results if not r.ok]
+        failed = [
+            r.failure(expected_items=len(group) * self.questions_per_card)
+            for group, (_, r) in zip(groups, results, strict=True) if not r.ok
+        ]
         source_cards = sum(len(group) for group in groups)
-        self._save_quiz(lecture_id, level, questions, source_cards, failed)
+        self._save_quiz(lecture_id, level, questions, source_cards, failed, len(groups))
         return len(questions), failed
 
     # --- tasks ------------------------------------------------------------------------------------
@@ -174,8 +205,10 @@ class Coordinator:
             self.course, lecture_id, self.language, (FLASHCARD_PRIORITY, rank, chunk.index)
         )
         task_id = f"{lecture_id}/flashcards/chunk-{chunk.index}"
+        key = self._key("flashcards", lecture_id, chunk.model_dump(mode="json"))
         return await self._task(
-            "flashcards", lecture_id, task_id, None, self.generator.flashcards(chunk, ctx)
+            "flashcards", lecture_id, task_id, None, key, _CARDS,
+            lambda: self.generator.flashcards(chunk, ctx),
         )
 
     async def _quiz_task(
@@ -185,9 +218,15 @@ class Coordinator:
             self.course, lecture_id, self.language, (QUIZ_PRIORITY, rank, level, number)
         )
         task_id = f"{lecture_id}/quiz/level-{level}/group-{number}"
+        key = self._key("quiz", lecture_id, level, [c.model_dump(mode="json") for c in cards])
         return await self._task(
-            "quiz", lecture_id, task_id, level, self.generator.quiz(cards, level, ctx)
+            "quiz", lecture_id, task_id, level, key, _QUESTIONS,
+            lambda: self.generator.quiz(cards, level, ctx),
         )
+
+    def _key(self, *parts: object) -> str:
+        course = self.course.model_dump(mode="json", exclude={"path"})
+        return task_key(self.generator.identity, course, self.language, *parts)
 
     async def _task(
         self,
@@ -195,19 +234,29 @@ class Coordinator:
         lecture_id: str,
         task_id: str,
         level: int | None,
-        work: Awaitable[Generated[T]],
+        key: str,
+        decoder: TypeAdapter[list[T]],
+        work: Callable[[], Awaitable[Generated[T]]],
     ) -> tuple[Generated[T] | None, TaskResult]:
-        """Run one task; whatever it raises is recorded against it and goes no further."""
-        if self._fatal is not None:
-            if asyncio.iscoroutine(work):
-                work.close()
-            error = f"not run: {self._fatal.message}"
-            self.emit(TaskUpdate(phase, lecture_id, task_id, "skipped", error=error, level=level))
-            return None, TaskResult(task_id, ok=False, error=error)
+        """Run one task (or take it from the cache); whatever it raises is recorded against it
+        and goes no further."""
+        cached = self._cached(key, decoder)
+        if cached is not None:
+            self.emit(TaskUpdate(phase, lecture_id, task_id, "cached",
+                                 items=len(cached.items), level=level))
+            return cached, TaskResult(task_id, ok=True)
+        reason = self._reason_not_to_run()
+        if reason:
+            self.emit(TaskUpdate(phase, lecture_id, task_id, "skipped", error=reason, level=level))
+            return None, TaskResult(task_id, ok=False, error=reason)
         self.emit(TaskUpdate(phase, lecture_id, task_id, "started", level=level))
         started = time.perf_counter()
         try:
-            result = await work
+            result = await work()
+        except Interrupted as exc:
+            self.emit(TaskUpdate(phase, lecture_id, task_id, "skipped", error=exc.message,
+                                 level=level, seconds=time.perf_counter() - started))
+            return None, TaskResult(task_id, ok=False, error=exc.message)
         except FlashgenError as exc:
             if isinstance(exc, FatalProviderError):
                 # Auth and quota errors would fail every other call the same way.
@@ -216,6 +265,9 @@ class Coordinator:
         except Exception as exc:  # a bug in one task must not sink the run; it is reported
             error = f"{type(exc).__name__}: {exc}"
             return None, self._failed(phase, lecture_id, task_id, level, error, started)
+        if self.cache is not None:
+            items = [item.model_dump(mode="json") for item in result.items]  # type: ignore[attr-defined]
+            self.cache.put(key, phase, task_id, items)
         self.emit(
             TaskUpdate(
                 phase, lecture_id, task_id, "succeeded", items=len(result.items),
@@ -224,6 +276,24 @@ class Coordinator:
             )
         )
         return result, TaskResult(task_id, ok=True)
+
+    def _cached(self, key: str, decoder: TypeAdapter[list[T]]) -> Generated[T] | None:
+        if self.cache is None or self.force:
+            return None
+        stored = self.cache.get(key)
+        if stored is None:
+            return None
+        try:
+            return Generated(items=decoder.validate_python(stored))
+        except ValidationError:
+            return None  # written by an older flashgen with another schema: regenerate
+
+    def _reason_not_to_run(self) -> str:
+        if self.control.stopping:
+            return "not run: the run was interrupted"
+        if self._fatal is not None:
+            return f"not run: {self._fatal.message}"
+        return ""
 
     def _failed(
         self, phase: Phase, lecture_id: str, task_id: str, level: int | None, error: str,
@@ -239,9 +309,28 @@ class Coordinator:
 
     # --- saving -----------------------------------------------------------------------------------
 
-    def _metadata_fields(self, lecture_id: str, failed: list[FailedTask], ok: int) -> dict[
-        str, object
-    ]:
+    def _kept_cards(self, lecture_id: str, failed_chunks: set[int]) -> list[Flashcard]:
+        """Cards an earlier run saved for chunks that failed this time: never thrown away."""
+        if not failed_chunks:
+            return []
+        existing = self.store.load_flashcards(lecture_id)
+        if existing is None:
+            return []
+        return [card for card in existing.flashcards if card.source.chunk in failed_chunks]
+
+    def _kept_questions(
+        self, lecture_id: str, level: int, failed_cards: set[str]
+    ) -> list[QuizQuestion]:
+        if not failed_cards:
+            return []
+        existing = self.store.load_quiz(lecture_id, level)
+        if existing is None:
+            return []
+        return [q for q in existing.questions if failed_cards & set(q.source_flashcard_ids)]
+
+    def _metadata_fields(
+        self, lecture_id: str, failed: list[FailedTask], ok: int, total: int
+    ) -> dict[str, object]:
         return {
             "course_id": self.course.id,
             "course_name": self.course.name,
@@ -252,6 +341,7 @@ class Coordinator:
             "language": self.language,
             "prompt_version": prompts.prompt_version(),
             "status": _status(ok, len(failed)),
+            "tasks_total": total,
             "failed_tasks": failed,
         }
 
@@ -260,9 +350,12 @@ class Coordinator:
     ) -> None:
         metadata = FlashcardMetadata.model_validate(
             {
-                **self._metadata_fields(lecture.id, failed, len(lecture.chunks) - len(failed)),
+                **self._metadata_fields(
+                    lecture.id, failed, len(lecture.chunks) - len(failed), len(lecture.chunks)
+                ),
                 "chunks_processed": len(lecture.chunks) - len(failed),
                 "total_cards": len(cards),
+                "source_digest": lecture.source_digest,
             }
         )
         content = FlashcardFile(metadata=metadata, flashcards=cards)
@@ -274,11 +367,11 @@ class Coordinator:
 
     def _save_quiz(
         self, lecture_id: str, level: int, questions: list[QuizQuestion], source_cards: int,
-        failed: list[FailedTask],
+        failed: list[FailedTask], tasks: int,
     ) -> None:
         metadata = QuizMetadata.model_validate(
             {
-                **self._metadata_fields(lecture_id, failed, 1 if questions else 0),
+                **self._metadata_fields(lecture_id, failed, tasks - len(failed), tasks),
                 "difficulty_level": level,
                 "level_name": LEVEL_NAMES[level],
                 "source_flashcards": source_cards,
@@ -288,5 +381,6 @@ class Coordinator:
         self.store.save_quiz(lecture_id, level, QuizFile(metadata=metadata, questions=questions))
         self.emit(
             FileSaved(lecture_id, str(self.store.quiz_path(lecture_id, level)),
-                      metadata.status, len(questions), level)
+                      metadata.status, len(questions), level,
+                      remaining=sum(f.expected_items for f in failed))
         )

@@ -53,6 +53,7 @@ class FileSaved:
     status: str
     items: int
     level: int | None = None
+    remaining: int = 0
 
 
 @dataclass(frozen=True)

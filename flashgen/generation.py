@@ -64,6 +64,11 @@ class Generator(Protocol):
     name: str
     model: str
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """Everything about the generator that changes its results; part of every cache key."""
+        ...
+
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]: ...
 
     async def quiz(
@@ -157,6 +162,19 @@ class LLMGenerator:
         self.cards_per_chunk = cards_per_chunk
         self.questions_per_card = questions_per_card
         self.max_questions_per_request = max_questions_per_request
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {
+            "generator": self.name,
+            "model": self.model,
+            "prompt_version": prompts.prompt_version(),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "cards_per_chunk": list(self.cards_per_chunk),
+            "questions_per_card": self.questions_per_card,
+            "max_questions_per_request": self.max_questions_per_request,
+        }
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
         location = ""

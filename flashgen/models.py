@@ -227,6 +227,7 @@ class Usage(Frozen):
 class FailedTask(Frozen):
     task: str
     error: str
+    expected_items: int = 0
 
 
 class OutputMetadata(BaseModel):
@@ -241,12 +242,14 @@ class OutputMetadata(BaseModel):
     language: str = "English"
     prompt_version: str = ""
     status: Status = "complete"
+    tasks_total: int = 0
     failed_tasks: list[FailedTask] = Field(default_factory=list)
 
 
 class FlashcardMetadata(OutputMetadata):
     chunks_processed: int
     total_cards: int
+    source_digest: str = ""
 
 
 class QuizMetadata(OutputMetadata):

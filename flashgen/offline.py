@@ -92,6 +92,12 @@ class OfflineGenerator:
 
     name = "offline"
     model = "extractive-v1"
+    # Bump when a change to this module changes what it generates, to refresh cached results.
+    version = 1
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {"generator": self.name, "model": self.model, "version": self.version}
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
         sentences = _sentences(chunk.text)

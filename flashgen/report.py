@@ -59,6 +59,7 @@ class RunSummary:
     questions: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     lecture_status: dict[str, str] = field(default_factory=dict)
     retries: int = 0
+    questions_remaining: int = 0
     notices: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -93,6 +94,7 @@ class RunSummary:
             self.cards[event.lecture] = event.items
         else:
             self.questions[event.lecture][event.level] = event.items
+            self.questions_remaining += event.remaining
         worst = {"complete": 0, "partial": 1, "failed": 2}
         current = self.lecture_status.get(event.lecture, "complete")
         if worst.get(event.status, 0) > worst.get(current, 0):
@@ -146,7 +148,7 @@ class RunSummary:
             ("chunks", str(self.chunks)),
             ("flashcards", str(sum(self.cards.values()))),
             ("questions", ", ".join(f"L{lvl}: {n}" for lvl, n in levels.items())
-             + f"  (total {sum(levels.values())})"),
+             + f"  ({sum(levels.values())} generated, {self.questions_remaining} remaining)"),
             ("tasks", f"{self.count('succeeded')} ok, {self.count('cached')} cached, "
                       f"{self.count('failed')} failed, {self.count('skipped')} not run"),
             ("tokens", f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, "
@@ -182,6 +184,7 @@ class RunSummary:
                 "chunks": self.chunks,
                 "flashcards": sum(self.cards.values()),
                 "questions": self.questions_per_level(),
+                "questions_remaining": self.questions_remaining,
                 "tasks": {
                     status: self.count(status)
                     for status in ("succeeded", "cached", "failed", "skipped")

@@ -1,33 +1,45 @@
 """One ``flashgen run``: find the lectures, read and chunk them, pick the generator, run.
 
-This is the composition root: it wires settings, discovery, extraction, the generator (offline
-or a provider behind the scheduler) and the coordinator together. The CLI calls ``run_course``
-and renders what it returns; nothing here prints.
+This is the composition root: it wires settings, discovery, extraction, the cache, the
+generator (offline, or a provider behind the scheduler) and the coordinator together. The CLI
+calls ``run_course``; nothing here prints.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from flashgen.cache import TaskCache
 from flashgen.chunking import chunk_blocks
 from flashgen.config import Settings
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.discovery import LectureScan, load_course, scan_lectures, select_lectures
-from flashgen.errors import LectureSkipped, UsageError
-from flashgen.events import LectureSkipped as LectureSkippedEvent
+from flashgen.errors import ConfigError, LectureSkipped, UsageError
 from flashgen.events import GeneratorChosen, Listener, Notice, RetryScheduled
+from flashgen.events import LectureSkipped as LectureSkippedEvent
 from flashgen.extract import extract
 from flashgen.generation import Generator, LLMGenerator
-from flashgen.models import SUPPORTED_SUFFIXES, Course
+from flashgen.interrupt import RunControl
+from flashgen.models import SUPPORTED_SUFFIXES, Lecture
 from flashgen.offline import OfflineGenerator
 from flashgen.scheduler import RetryPolicy, Scheduler
+from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
 
 # Cards per quiz request for model generators: enough for varied questions, small enough that
 # a reply stays well under the output token limit.
 LLM_QUIZ_GROUP_SIZE = 10
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    names: Sequence[str] = ()
+    force: bool = False
+    retry_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,31 +60,64 @@ def find_lectures(settings: Settings, course_id: str) -> LectureScan:
     return scan
 
 
+def check_writable(store: OutputStore) -> None:
+    """Fail before any work when the output folder cannot take files."""
+    try:
+        store.course_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=store.course_dir):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to {store.course_dir}: {exc.strerror}",
+            "choose a writable folder with --output-dir (or FLASHGEN_OUTPUT_DIR)",
+        ) from exc
+
+
+def file_digest(lecture: Lecture) -> str:
+    digest = hashlib.sha256()
+    with lecture.path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def prepare(
-    settings: Settings, scan: LectureScan, names: Sequence[str], emit: Listener
+    settings: Settings, scan: LectureScan, options: RunOptions, store: OutputStore,
+    emit: Listener,
 ) -> list[PreparedLecture]:
     """Read and chunk the chosen lectures; unreadable ones are reported and left out."""
     for skipped in scan.skipped:
         if skipped.reason != "hidden":
             emit(Notice(f"{skipped.name}: not a lecture ({skipped.reason})"))
     prepared = []
-    for lecture in select_lectures(scan, list(names)):
+    for lecture in select_lectures(scan, list(options.names)):
         try:
+            digest = file_digest(lecture)
+            if options.retry_failed and not options.force and is_up_to_date(
+                store, lecture.id, digest
+            ):
+                emit(Notice(f"{lecture.id}: complete and unchanged, not run (--retry-failed)"))
+                continue
             extraction = extract(lecture, max_bytes=settings.max_file_bytes)
         except LectureSkipped as exc:
             emit(LectureSkippedEvent(lecture.id, str(exc)))
+            continue
+        except OSError as exc:
+            emit(LectureSkippedEvent(lecture.id, f"cannot read the file: {exc.strerror}"))
             continue
         for warning in extraction.warnings:
             emit(Notice(warning))
         chunks = chunk_blocks(
             lecture.id, extraction.blocks, settings.chunk_size, settings.chunk_overlap
         )
-        prepared.append(PreparedLecture(lecture.id, chunks))
+        prepared.append(PreparedLecture(lecture.id, chunks, digest))
     return prepared
 
 
 @asynccontextmanager
-async def open_generator(settings: Settings, emit: Listener) -> AsyncIterator[ChosenGenerator]:
+async def open_generator(
+    settings: Settings, control: RunControl, emit: Listener
+) -> AsyncIterator[ChosenGenerator]:
     """The generator the settings ask for; a provider's client is closed on the way out."""
     from flashgen.providers.factory import build_provider, choose_provider
 
@@ -84,7 +129,7 @@ async def open_generator(settings: Settings, emit: Listener) -> AsyncIterator[Ch
 
     provider = build_provider(name, settings, PriceTable.load(settings.prices_file))
     scheduler = Scheduler(
-        provider,
+        control.guard(provider),
         settings.concurrency,
         RetryPolicy(max_retries=settings.max_retries),
         on_retry=lambda error, delay: emit(RetryScheduled(str(error), delay)),
@@ -104,30 +149,38 @@ async def open_generator(settings: Settings, emit: Listener) -> AsyncIterator[Ch
 
 
 async def run_course(
-    settings: Settings, scan: LectureScan, names: Sequence[str], emit: Listener
+    settings: Settings, scan: LectureScan, options: RunOptions, emit: Listener,
+    control: RunControl | None = None,
 ) -> None:
     """Everything ``flashgen run`` does between parsing its arguments and the summary."""
-    lectures = prepare(settings, scan, names, emit)
-    async with open_generator(settings, emit) as chosen:
-        generator = chosen.generator
-        emit(GeneratorChosen(generator.name, generator.model, chosen.reason))
-        await _coordinate(settings, scan.course, lectures, generator, emit)
+    control = control or RunControl()
+    store = OutputStore(settings.output_dir, scan.course.id)
+    check_writable(store)
+    lectures = prepare(settings, scan, options, store, emit)
+    cache = TaskCache(settings.cache_path)
+    try:
+        async with open_generator(settings, control, emit) as chosen:
+            generator = chosen.generator
+            emit(GeneratorChosen(generator.name, generator.model, chosen.reason))
+            coordinator = Coordinator(
+                scan.course,
+                generator,
+                store,
+                emit,
+                language=settings.language or scan.course.language,
+                sequential=settings.sequential,
+                quiz_group_size=(
+                    None if isinstance(generator, OfflineGenerator) else LLM_QUIZ_GROUP_SIZE
+                ),
+                cache=cache,
+                force=options.force,
+                control=control,
+            )
+            with control.signals_handled():
+                await coordinator.run(lectures)
+    finally:
+        cache.close()
+    if control.stopping:
+        emit(Notice("interrupted: every validated result is saved; run again to finish"))
 
 
-async def _coordinate(
-    settings: Settings,
-    course: Course,
-    lectures: Sequence[PreparedLecture],
-    generator: Generator,
-    emit: Listener,
-) -> None:
-    coordinator = Coordinator(
-        course,
-        generator,
-        OutputStore(settings.output_dir, course.id),
-        emit,
-        language=settings.language or course.language,
-        sequential=settings.sequential,
-        quiz_group_size=None if isinstance(generator, OfflineGenerator) else LLM_QUIZ_GROUP_SIZE,
-    )
-    await coordinator.run(lectures)

@@ -59,6 +59,7 @@ class GatedGenerator:
 
     name = "gated"
     model = "gated-1"
+    identity = {"generator": "gated"}
 
     def __init__(self) -> None:
         self.fast_quiz_started = asyncio.Event()

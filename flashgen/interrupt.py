@@ -1,0 +1,101 @@
+"""Stopping a run cleanly: no new provider calls, a grace period for the ones in flight.
+
+The first Ctrl-C (or SIGTERM) asks the run to stop: tasks not yet started are recorded as not
+run, calls already at the provider may finish for ``grace`` seconds and are then cancelled, and
+the coordinator saves every validated result. A second signal cancels the calls at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from flashgen.errors import FlashgenError
+from flashgen.providers.base import Completion, CompletionRequest, Provider
+
+DEFAULT_GRACE_SECONDS = 5.0
+
+
+class Interrupted(FlashgenError):
+    """A task that the user's interruption kept from running or finishing."""
+
+    exit_code = 130
+
+
+class RunControl:
+    def __init__(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        self.grace = grace
+        self.stopping = False
+        self._calls: set[asyncio.Task[Completion]] = set()
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def stop(self) -> None:
+        """First request: stop admitting calls, cancel what is left after the grace period."""
+        if self.stopping:
+            self.cancel_calls()
+            return
+        self.stopping = True
+        with suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(self.grace, self.cancel_calls)
+
+    def cancel_calls(self) -> None:
+        for call in list(self._calls):
+            call.cancel()
+
+    def check(self) -> None:
+        if self.stopping:
+            raise Interrupted("not run: the run was interrupted")
+
+    def guard(self, provider: Provider) -> Provider:
+        return _GuardedProvider(provider, self)
+
+    async def track(self, provider: Provider, request: CompletionRequest) -> Completion:
+        self.check()  # the scheduler admitted the call after the stop: do not send it
+        call = asyncio.ensure_future(provider.complete(request))
+        self._calls.add(call)
+        try:
+            return await call
+        except asyncio.CancelledError:
+            if call.cancelled() and self.stopping:
+                raise Interrupted("cancelled: the run was interrupted mid-call") from None
+            raise
+        finally:
+            self._calls.discard(call)
+
+    @contextmanager
+    def signals_handled(self) -> Iterator[None]:
+        """Route SIGINT and SIGTERM to ``stop`` while the run's event loop is running."""
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or a platform without loop signal handlers
+        try:
+            yield
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            if self._deadline is not None:
+                self._deadline.cancel()
+
+
+class _GuardedProvider:
+    """The provider, as the scheduler sees it once a stop is possible."""
+
+    def __init__(self, provider: Provider, control: RunControl) -> None:
+        self._provider = provider
+        self._control = control
+        self.name = provider.name
+        self.model = provider.model
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return await self._control.track(self._provider, request)
+
+    async def aclose(self) -> None:
+        await self._provider.aclose()
