@@ -55,9 +55,9 @@ def _errors_explained() -> Iterator[None]:
         yield
     except FlashgenError as exc:
         console = _console(stderr=True)
-        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         if exc.hint:
-            console.print(f"[bold]fix:[/] {exc.hint}", highlight=False)
+            console.print(f"[bold]fix:[/] {exc.hint}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _console(stderr=True).print("[yellow]interrupted[/]")

@@ -129,3 +129,72 @@ def test_help_documents_every_run_option() -> None:
     for option in ("--provider", "--model", "--base-url", "--max-concurrency", "--sequential",
                    "--chunk-size", "--courses-dir", "--output-dir"):
         assert option in output
+
+
+def report(out: Path) -> dict[str, int]:
+    import json
+
+    data = json.loads((out / "sample-course" / "run_report.json").read_text())
+    return dict(data["totals"]["tasks"])
+
+
+def test_cache_force_and_edited_lecture(courses: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("run", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    invoke(*args)
+    assert report(out)["succeeded"] == 15
+    invoke(*args)
+    assert report(out) == {"succeeded": 0, "cached": 15, "failed": 0, "skipped": 0}
+    invoke(*args, "--force")
+    assert report(out)["succeeded"] == 15
+    lecture = courses / "sample-course" / "lecture-02.txt"
+    lecture.write_text(lecture.read_text() + "\n\nA codon is a sequence of three bases.\n")
+    code, output = invoke("status", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    assert code == 1 and "stale" in output
+    invoke(*args)
+    assert report(out) == {"succeeded": 5, "cached": 10, "failed": 0, "skipped": 0}
+    code, output = invoke("status", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    assert code == 0 and output.count("complete") == 3
+
+
+def test_retry_failed_leaves_complete_lectures_alone(courses: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("run", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    invoke(*args)
+    code, output = invoke(*args, "--retry-failed")
+    assert code == 0 and output.count("complete and unchanged") == 3
+
+
+def test_status_before_any_run(courses: Path, tmp_path: Path) -> None:
+    code, output = invoke("status", "sample-course", "--courses-dir", str(courses),
+                          "-o", str(tmp_path / "nothing"))
+    assert code == 1 and output.count("not generated") == 3
+
+
+def test_unwritable_output_folder_is_a_clear_error(courses: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, output = invoke("run", "sample-course", "--courses-dir", str(courses),
+                          "-o", str(blocker))
+    assert code == 2 and "cannot write to" in output and "--output-dir" in output
+
+
+def test_corrupt_cache_stops_with_the_file_to_delete(courses: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "flashgen-cache.sqlite3").write_bytes(b"garbage" * 500)
+    code, output = invoke("run", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    assert code == 2 and "flashgen-cache.sqlite3" in output and "delete" in output
+
+
+def test_names_with_spaces_and_unicode(courses: Path, tmp_path: Path) -> None:
+    course = courses / "Biologie für alle"
+    course.mkdir()
+    (course / "Zelle und Membran.md").write_text(
+        (courses / "sample-course" / "lecture-01.md").read_text(), encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    code, output = invoke("run", "Biologie für alle", "Zelle und Membran",
+                          "--courses-dir", str(courses), "-o", str(out))
+    assert code == 0, output
+    assert (out / "Biologie für alle" / "Zelle und Membran" / "quiz_level_3.json").is_file()

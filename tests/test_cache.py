@@ -1,0 +1,62 @@
+"""The task cache database: hits, keys, schema version, corruption, interruption signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flashgen.cache import TaskCache, task_key
+from flashgen.errors import ConfigError
+from flashgen.interrupt import RunControl
+
+
+def test_put_get_and_persistence(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    cache = TaskCache(path)
+    cache.put("k1", "flashcards", "lec/flashcards/chunk-0", [{"id": "a"}])
+    cache.close()
+    reopened = TaskCache(path)
+    assert reopened.get("k1") == [{"id": "a"}]
+    assert reopened.get("other") is None and len(reopened) == 1
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_keys_change_with_anything_that_changes_the_result() -> None:
+    base = task_key({"model": "m", "prompt_version": "1"}, "English", "text")
+    assert base == task_key({"prompt_version": "1", "model": "m"}, "English", "text")
+    assert base != task_key({"model": "m2", "prompt_version": "1"}, "English", "text")
+    assert base != task_key({"model": "m", "prompt_version": "2"}, "English", "text")
+    assert base != task_key({"model": "m", "prompt_version": "1"}, "French", "text")
+    assert base != task_key({"model": "m", "prompt_version": "1"}, "English", "text!")
+
+
+def test_a_corrupt_database_names_the_file_to_delete(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ConfigError) as info:
+        TaskCache(path)
+    assert str(path) in info.value.hint and "delete" in info.value.hint
+
+
+def test_a_newer_schema_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    TaskCache(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(ConfigError, match="schema version 99"):
+        TaskCache(path)
+
+
+async def test_sigint_asks_the_run_to_stop() -> None:
+    control = RunControl(grace=0.01)
+    with control.signals_handled():
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.05)
+        assert control.stopping
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal cancels calls; it must not raise
+        await asyncio.sleep(0.01)
