@@ -40,8 +40,8 @@ OutputDir = Annotated[
 CacheDir = Annotated[
     Path | None,
     typer.Option(
-        "--cache-dir", help="Folder of the task cache database (CI can cache it). "
-        "[default: the output folder]"
+        "--cache-dir",
+        help="Folder of the task cache database (CI can cache it). [default: the output folder]",
     ),
 ]
 
@@ -97,7 +97,8 @@ def run(
     provider: Annotated[
         str | None,
         typer.Option(
-            "--provider", "-p",
+            "--provider",
+            "-p",
             help="auto, offline, anthropic, gemini or openai. auto uses the first provider "
             "whose API key is set, else the offline generator. [default: auto]",
         ),
@@ -109,7 +110,9 @@ def run(
     max_concurrency: Annotated[
         int | None,
         typer.Option(
-            "--max-concurrency", "-j", min=1,
+            "--max-concurrency",
+            "-j",
+            min=1,
             help="Most provider requests in flight at once. [default: 10; env "
             "FLASHGEN_MAX_CONCURRENT_REQUESTS]",
         ),
@@ -129,14 +132,17 @@ def run(
         int | None, typer.Option(help="Characters shared by neighbouring chunks. [default: 300]")
     ] = None,
     language: Annotated[
-        str | None, typer.Option(help="Language of the material. [default: course.toml, else English]")
+        str | None,
+        typer.Option(help="Language of the material. [default: course.toml, else English]"),
     ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
     report: Annotated[
         Path | None,
-        typer.Option(help="Where to write the JSON run report. [default: OUTPUT/COURSE/run_report.json]"),
+        typer.Option(
+            help="Where to write the JSON run report. [default: OUTPUT/COURSE/run_report.json]"
+        ),
     ] = None,
     plain: Annotated[
         bool, typer.Option("--plain", help="Plain progress lines even on a terminal.")
@@ -162,12 +168,20 @@ def run(
     """Generate flashcards and quizzes for a course (or some of its lectures)."""
     with _errors_explained():
         settings = _settings(
-            provider=provider, model=model, base_url=base_url,
+            provider=provider,
+            model=model,
+            base_url=base_url,
             max_concurrent_requests=max_concurrency,
             batch_processing_enabled=False if sequential else None,
-            chunk_size=chunk_size, chunk_overlap=chunk_overlap, language=language,
-            temperature=temperature, max_tokens=max_tokens, timeout=timeout,
-            courses_dir=courses_dir, output_dir=output_dir, cache_dir=cache_dir,
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            language=language,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            courses_dir=courses_dir,
+            output_dir=output_dir,
+            cache_dir=cache_dir,
             max_file_mb=max_file_mb,
         )
         from flashgen.runner import RunOptions
@@ -176,8 +190,9 @@ def run(
         raise typer.Exit(_run(settings, course, options, report, plain))
 
 
-def _run(settings: Settings, course_id: str, options: RunOptions, report: Path | None,
-         plain: bool) -> int:
+def _run(
+    settings: Settings, course_id: str, options: RunOptions, report: Path | None, plain: bool
+) -> int:
     from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED
     from flashgen.events import fan_out
     from flashgen.interrupt import RunControl
@@ -189,9 +204,7 @@ def _run(settings: Settings, course_id: str, options: RunOptions, report: Path |
     scan = find_lectures(settings, course_id)
     summary = RunSummary(course_id)
     control = RunControl()
-    display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(
-        console
-    )
+    display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(console)
     try:
         with display:
             asyncio.run(run_course(settings, scan, options, fan_out(summary, display), control))
@@ -236,6 +249,68 @@ def status(
         raise typer.Exit(0 if not incomplete else 1)
 
 
+@app.command()
+def export(
+    course: Annotated[str, typer.Argument(help="Course whose generated output to export.")],
+    to: Annotated[
+        str, typer.Option("--to", help="anki (.apkg), csv, tsv, gift (Moodle) or qti (Canvas).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File or folder to write. [default: OUTPUT/COURSE/exports/]"),
+    ] = None,
+    questions: Annotated[
+        bool, typer.Option("--questions", help="csv/tsv: add a row per quiz question too.")
+    ] = False,
+    bom: Annotated[
+        bool, typer.Option("--bom", help="csv/tsv: start with a byte-order mark (for Excel).")
+    ] = False,
+    output_dir: OutputDir = None,
+) -> None:
+    """Export generated flashcards and quizzes to Anki, CSV/TSV, Moodle GIFT or Canvas QTI."""
+    from flashgen.errors import UsageError
+    from flashgen.export import ExportFormat, export_course
+
+    with _errors_explained():
+        settings = _settings(output_dir=output_dir)
+        try:
+            fmt = ExportFormat(to)
+        except ValueError:
+            choices = ", ".join(f.value for f in ExportFormat)
+            raise UsageError(f"unknown export format {to!r}", f"choose one of {choices}") from None
+        result = export_course(settings.output_dir, course, fmt, out, questions, bom=bom)
+        console = _console()
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        for skipped in result.skipped:
+            console.print(f"[yellow]skipped[/] {skipped.item}: {skipped.reason}", highlight=False)
+        console.print(
+            f"wrote {result.path} ({result.lectures} lectures, {result.cards} cards, "
+            f"{result.questions} questions)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the schema files into this folder.")
+    ] = None,
+) -> None:
+    """JSON Schema of the output files (flashcards.json, quiz_level_N.json)."""
+    import json
+
+    from flashgen.schema import output_schemas, write_schemas
+
+    with _errors_explained():
+        if out is None:
+            typer.echo(json.dumps(output_schemas(), indent=2))
+            return
+        for path in write_schemas(out):
+            typer.echo(f"wrote {path}")
+
+
 @app.command("list")
 def list_courses(
     course: Annotated[str | None, typer.Argument(help="Show only this course.")] = None,
@@ -257,12 +332,15 @@ def list_courses(
             title = scan.course.name if scan.course.name != name else ""
             console.print(f"[bold]{name}[/]" + (f" — {title}" if title else ""), highlight=False)
             for lecture in scan.lectures:
-                console.print(f"  {lecture.id:<30} {lecture.kind:<5} {lecture.path.name}",
-                              highlight=False)
+                console.print(
+                    f"  {lecture.id:<30} {lecture.kind:<5} {lecture.path.name}", highlight=False
+                )
             for skipped in scan.skipped:
                 if skipped.reason != "hidden":
-                    console.print(f"  [dim]{skipped.name}: not a lecture ({skipped.reason})[/]",
-                                  highlight=False)
+                    console.print(
+                        f"  [dim]{skipped.name}: not a lecture ({skipped.reason})[/]",
+                        highlight=False,
+                    )
 
 
 @app.command()
@@ -277,8 +355,11 @@ def providers() -> None:
         table = Table("provider", "key", "key variable", "default model", "base URL")
         for status in describe_providers(settings):
             table.add_row(
-                status.name, "found" if status.key_found else "missing", status.key_variable,
-                status.default_model, status.base_url or "(SDK default)",
+                status.name,
+                "found" if status.key_found else "missing",
+                status.key_variable,
+                status.default_model,
+                status.base_url or "(SDK default)",
             )
         console = _console()
         console.print(table)

@@ -147,7 +147,8 @@ class Coordinator:
         )
         cards = [card for result, _ in card_results if result for card in result.items]
         failed_chunks = {
-            chunk.index for chunk, (_, r) in zip(lecture.chunks, card_results, strict=True)
+            chunk.index
+            for chunk, (_, r) in zip(lecture.chunks, card_results, strict=True)
             if not r.ok
         }
         cards += self._kept_cards(lecture.id, failed_chunks)
@@ -183,14 +184,17 @@ class Coordinator:
         )
         questions = [q for result, _ in results if result for q in result.items]
         failed_cards = {
-            card.id for group, (_, r) in zip(groups, results, strict=True) if not r.ok
+            card.id
+            for group, (_, r) in zip(groups, results, strict=True)
+            if not r.ok
             for card in group
         }
         questions += self._kept_questions(lecture_id, level, failed_cards)
         questions, _ = dedupe_questions(questions)
         failed = [
             r.failure(expected_items=len(group) * self.questions_per_card)
-            for group, (_, r) in zip(groups, results, strict=True) if not r.ok
+            for group, (_, r) in zip(groups, results, strict=True)
+            if not r.ok
         ]
         source_cards = sum(len(group) for group in groups)
         self._save_quiz(lecture_id, level, questions, source_cards, failed, len(groups))
@@ -207,7 +211,12 @@ class Coordinator:
         task_id = f"{lecture_id}/flashcards/chunk-{chunk.index}"
         key = self._key("flashcards", lecture_id, chunk.model_dump(mode="json"))
         return await self._task(
-            "flashcards", lecture_id, task_id, None, key, _CARDS,
+            "flashcards",
+            lecture_id,
+            task_id,
+            None,
+            key,
+            _CARDS,
             lambda: self.generator.flashcards(chunk, ctx),
         )
 
@@ -220,7 +229,12 @@ class Coordinator:
         task_id = f"{lecture_id}/quiz/level-{level}/group-{number}"
         key = self._key("quiz", lecture_id, level, [c.model_dump(mode="json") for c in cards])
         return await self._task(
-            "quiz", lecture_id, task_id, level, key, _QUESTIONS,
+            "quiz",
+            lecture_id,
+            task_id,
+            level,
+            key,
+            _QUESTIONS,
             lambda: self.generator.quiz(cards, level, ctx),
         )
 
@@ -242,8 +256,11 @@ class Coordinator:
         and goes no further."""
         cached = self._cached(key, decoder)
         if cached is not None:
-            self.emit(TaskUpdate(phase, lecture_id, task_id, "cached",
-                                 items=len(cached.items), level=level))
+            self.emit(
+                TaskUpdate(
+                    phase, lecture_id, task_id, "cached", items=len(cached.items), level=level
+                )
+            )
             return cached, TaskResult(task_id, ok=True)
         reason = self._reason_not_to_run()
         if reason:
@@ -254,8 +271,17 @@ class Coordinator:
         try:
             result = await work()
         except Interrupted as exc:
-            self.emit(TaskUpdate(phase, lecture_id, task_id, "skipped", error=exc.message,
-                                 level=level, seconds=time.perf_counter() - started))
+            self.emit(
+                TaskUpdate(
+                    phase,
+                    lecture_id,
+                    task_id,
+                    "skipped",
+                    error=exc.message,
+                    level=level,
+                    seconds=time.perf_counter() - started,
+                )
+            )
             return None, TaskResult(task_id, ok=False, error=exc.message)
         except FlashgenError as exc:
             if isinstance(exc, FatalProviderError):
@@ -270,9 +296,16 @@ class Coordinator:
             self.cache.put(key, phase, task_id, items)
         self.emit(
             TaskUpdate(
-                phase, lecture_id, task_id, "succeeded", items=len(result.items),
-                rejected=len(result.rejected), usage=result.usage, calls=result.calls,
-                seconds=time.perf_counter() - started, level=level,
+                phase,
+                lecture_id,
+                task_id,
+                "succeeded",
+                items=len(result.items),
+                rejected=len(result.rejected),
+                usage=result.usage,
+                calls=result.calls,
+                seconds=time.perf_counter() - started,
+                level=level,
             )
         )
         return result, TaskResult(task_id, ok=True)
@@ -296,13 +329,23 @@ class Coordinator:
         return ""
 
     def _failed(
-        self, phase: Phase, lecture_id: str, task_id: str, level: int | None, error: str,
+        self,
+        phase: Phase,
+        lecture_id: str,
+        task_id: str,
+        level: int | None,
+        error: str,
         started: float,
     ) -> TaskResult:
         self.emit(
             TaskUpdate(
-                phase, lecture_id, task_id, "failed", error=error,
-                seconds=time.perf_counter() - started, level=level,
+                phase,
+                lecture_id,
+                task_id,
+                "failed",
+                error=error,
+                seconds=time.perf_counter() - started,
+                level=level,
             )
         )
         return TaskResult(task_id, ok=False, error=error)
@@ -361,13 +404,19 @@ class Coordinator:
         content = FlashcardFile(metadata=metadata, flashcards=cards)
         self.store.save_flashcards(lecture.id, content)
         self.emit(
-            FileSaved(lecture.id, str(self.store.flashcards_path(lecture.id)),
-                      metadata.status, len(cards))
+            FileSaved(
+                lecture.id, str(self.store.flashcards_path(lecture.id)), metadata.status, len(cards)
+            )
         )
 
     def _save_quiz(
-        self, lecture_id: str, level: int, questions: list[QuizQuestion], source_cards: int,
-        failed: list[FailedTask], tasks: int,
+        self,
+        lecture_id: str,
+        level: int,
+        questions: list[QuizQuestion],
+        source_cards: int,
+        failed: list[FailedTask],
+        tasks: int,
     ) -> None:
         metadata = QuizMetadata.model_validate(
             {
@@ -380,7 +429,12 @@ class Coordinator:
         )
         self.store.save_quiz(lecture_id, level, QuizFile(metadata=metadata, questions=questions))
         self.emit(
-            FileSaved(lecture_id, str(self.store.quiz_path(lecture_id, level)),
-                      metadata.status, len(questions), level,
-                      remaining=sum(f.expected_items for f in failed))
+            FileSaved(
+                lecture_id,
+                str(self.store.quiz_path(lecture_id, level)),
+                metadata.status,
+                len(questions),
+                level,
+                remaining=sum(f.expected_items for f in failed),
+            )
         )

@@ -106,9 +106,7 @@ def scan_lectures(course: Course) -> LectureScan:
             continue
         reason = _reason_to_skip(entry, course.path)
         if reason is None and entry.stem in lectures:
-            reason = (
-                f"same lecture id as {lectures[entry.stem].path.name}: rename one of them"
-            )
+            reason = f"same lecture id as {lectures[entry.stem].path.name}: rename one of them"
         if reason:
             skipped.append(SkippedFile(entry.name, reason))
             continue

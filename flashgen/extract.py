@@ -84,7 +84,7 @@ def _extract_text_file(path: Path) -> Extraction:
     return Extraction([Block(text=text)], warnings)
 
 
-# --- PDF -------------------------------------------------------------------------------------------
+# --- PDF -----------------------------------------------------------------------------------------
 
 
 def _extract_pdf(path: Path) -> Extraction:
@@ -145,7 +145,7 @@ def _unwrap_pdf_lines(raw: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-# --- PPTX ------------------------------------------------------------------------------------------
+# --- PPTX ----------------------------------------------------------------------------------------
 
 
 def _shape_texts(shapes: Any) -> Iterator[str]:
@@ -183,7 +183,7 @@ def _extract_pptx(path: Path) -> Extraction:
     return Extraction(blocks)
 
 
-# --- DOCX ------------------------------------------------------------------------------------------
+# --- DOCX ----------------------------------------------------------------------------------------
 
 
 def _extract_docx(path: Path) -> Extraction:

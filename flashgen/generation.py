@@ -76,7 +76,7 @@ class Generator(Protocol):
     ) -> Generated[QuizQuestion]: ...
 
 
-# --- what the model is asked to return -------------------------------------------------------------
+# --- what the model is asked to return -----------------------------------------------------------
 
 
 class _Draft(BaseModel):
@@ -192,7 +192,9 @@ class LLMGenerator:
             content=chunk.text,
         )
         source = CardSource(
-            lecture=ctx.lecture_id, chunk=chunk.index, pages=list(chunk.pages),
+            lecture=ctx.lecture_id,
+            chunk=chunk.index,
+            pages=list(chunk.pages),
             slides=list(chunk.slides),
         )
 
@@ -213,8 +215,14 @@ class LLMGenerator:
         count = min(self.max_questions_per_request, max(1, len(cards) * self.questions_per_card))
         card_lines = [
             json.dumps(
-                {"id": c.id, "term": c.term, "question": c.question,
-                 "answer": c.answers.concise, "context": c.context, "example": c.example},
+                {
+                    "id": c.id,
+                    "term": c.term,
+                    "question": c.question,
+                    "answer": c.answers.concise,
+                    "context": c.context,
+                    "example": c.example,
+                },
                 ensure_ascii=False,
             )
             for c in cards
@@ -236,7 +244,9 @@ class LLMGenerator:
             if not cited:
                 raise ValueError("source_flashcard_ids names none of the given flashcards")
             return finalize_question(
-                ctx.course.id, ctx.lecture_id, level,
+                ctx.course.id,
+                ctx.lecture_id,
+                level,
                 {**draft.model_dump(), "source_flashcard_ids": cited},
             )
 
@@ -277,8 +287,8 @@ class LLMGenerator:
                 if not problem:
                     return result
             messages += [Message("assistant", completion.text), Message("user", problem)]
-        error_type = TruncatedOutput if problem.startswith("Your reply was cut off") else (
-            GenerationError
+        error_type = (
+            TruncatedOutput if problem.startswith("Your reply was cut off") else (GenerationError)
         )
         raise error_type(
             f"the model's {key} stayed unusable after {result.calls} attempts: {problem[:300]}",

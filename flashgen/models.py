@@ -113,9 +113,7 @@ class Flashcard(Frozen):
     source: CardSource
 
 
-QuestionType = Literal[
-    "mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"
-]
+QuestionType = Literal["mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"]
 OptionKey = Literal["A", "B", "C", "D"]
 BLANK = "____"
 
@@ -173,15 +171,35 @@ class FillInBlankQuestion(QuestionBase):
     type: Literal["fill_in_blank"]
     accepted_answers: list[str] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _one_blank_and_answers(self) -> FillInBlankQuestion:
+        if self.question_text.count(BLANK) != 1:
+            raise ValueError(f"a fill-in-blank question has exactly one blank ({BLANK})")
+        if any(not answer.strip() for answer in self.accepted_answers):
+            raise ValueError("accepted answers must not be empty")
+        return self
+
 
 class MatchPair(Frozen):
     left: str = Field(min_length=1)
     right: str = Field(min_length=1)
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
 class MatchingQuestion(QuestionBase):
     type: Literal["matching"]
     pairs: list[MatchPair] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_to_one(self) -> MatchingQuestion:
+        lefts = {_folded(pair.left) for pair in self.pairs}
+        rights = {_folded(pair.right) for pair in self.pairs}
+        if len(lefts) != len(self.pairs) or len(rights) != len(self.pairs):
+            raise ValueError("matching pairs must be one-to-one (no repeated left or right side)")
+        return self
 
 
 class CategorizationQuestion(QuestionBase):
@@ -189,6 +207,15 @@ class CategorizationQuestion(QuestionBase):
 
     type: Literal["categorization"]
     categories: dict[str, list[str]] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _items_in_one_category(self) -> CategorizationQuestion:
+        items = [_folded(item) for members in self.categories.values() for item in members]
+        if any(not members for members in self.categories.values()):
+            raise ValueError("every category needs at least one item")
+        if len(set(items)) != len(items):
+            raise ValueError("an item belongs to exactly one category")
+        return self
 
 
 QuizQuestion = Annotated[

@@ -34,27 +34,97 @@ MAX_CLOZE_PER_CHUNK = 3
 _ARTICLE = r"(?P<article>an?|the)\s+"
 _TERM = r"(?P<term>[\w][\w'’()\-/+]*(?:\s+[\w'’()\-/+]+){0,5}?)"
 _NOT_TERMS = {
-    "it", "this", "that", "these", "those", "there", "here", "which", "each", "every", "its",
-    "such", "one", "what", "for", "in", "on", "when", "if", "they", "we", "you", "he", "she",
-    "all", "some", "most", "many", "our", "their", "his", "her", "another", "other", "both",
-    "then", "so", "but", "and", "or", "however", "thus", "also", "note", "remember", "example",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "here",
+    "which",
+    "each",
+    "every",
+    "its",
+    "such",
+    "one",
+    "what",
+    "for",
+    "in",
+    "on",
+    "when",
+    "if",
+    "they",
+    "we",
+    "you",
+    "he",
+    "she",
+    "all",
+    "some",
+    "most",
+    "many",
+    "our",
+    "their",
+    "his",
+    "her",
+    "another",
+    "other",
+    "both",
+    "then",
+    "so",
+    "but",
+    "and",
+    "or",
+    "however",
+    "thus",
+    "also",
+    "note",
+    "remember",
+    "example",
 }
 _PATTERNS: list[tuple[FlashcardType, str, re.Pattern[str]]] = [
-    ("definition", "refer",
-     re.compile(rf"^(?:{_ARTICLE})?{_TERM}\s+(?:refers to|is defined as|denotes|means)\s+"
-                r"(?P<definition>.{8,})$", re.I)),
-    ("definition", "is",
-     re.compile(rf"^(?:{_ARTICLE})?{_TERM}\s+(?P<verb>is|are)\s+"
-                r"(?P<definition>(?:an?|the|any|one|a kind of|a type of)\s.{8,})$", re.I)),
-    ("concept", "occur",
-     re.compile(rf"^(?:{_ARTICLE})?{_TERM}\s+(?P<verb>occurs|happens|arises)\s+"
-                r"(?P<definition>(?:when|if|whenever)\s.{6,})$", re.I)),
-    ("definition", "colon",
-     re.compile(r"^(?P<term>(?:(?!\b(?:is|are|was|were)\b)[^:.]){2,50}?)\s*:\s+"
-                r"(?P<definition>[^:]{10,})$")),
-    ("process", "does",
-     re.compile(rf"^(?:{_ARTICLE})?(?P<term>[A-Z][\w'’\-]*(?:\s+[\w'’\-]+){{0,3}}?)\s+"
-                r"(?P<definition>(?P<verb>[a-z]{3,}(?<!ss)s)\s.{8,})$")),
+    (
+        "definition",
+        "refer",
+        re.compile(
+            rf"^(?:{_ARTICLE})?{_TERM}\s+(?:refers to|is defined as|denotes|means)\s+"
+            r"(?P<definition>.{8,})$",
+            re.I,
+        ),
+    ),
+    (
+        "definition",
+        "is",
+        re.compile(
+            rf"^(?:{_ARTICLE})?{_TERM}\s+(?P<verb>is|are)\s+"
+            r"(?P<definition>(?:an?|the|any|one|a kind of|a type of)\s.{8,})$",
+            re.I,
+        ),
+    ),
+    (
+        "concept",
+        "occur",
+        re.compile(
+            rf"^(?:{_ARTICLE})?{_TERM}\s+(?P<verb>occurs|happens|arises)\s+"
+            r"(?P<definition>(?:when|if|whenever)\s.{6,})$",
+            re.I,
+        ),
+    ),
+    (
+        "definition",
+        "colon",
+        re.compile(
+            r"^(?P<term>(?:(?!\b(?:is|are|was|were)\b)[^:.]){2,50}?)\s*:\s+"
+            r"(?P<definition>[^:]{10,})$"
+        ),
+    ),
+    (
+        "process",
+        "does",
+        re.compile(
+            rf"^(?:{_ARTICLE})?(?P<term>[A-Z][\w'’\-]*(?:\s+[\w'’\-]+){{0,3}}?)\s+"
+            r"(?P<definition>(?P<verb>[a-z]{3,}(?<!ss)s)\s.{8,})$"
+        ),
+    ),
 ]
 _NOT_VERBS = {"is", "has", "was", "does", "its", "this", "thus", "always", "sometimes", "less"}
 _EXAMPLE = re.compile(r"^(for example|for instance|e\.g\.|example:|as an example)[,:]?\s*", re.I)
@@ -93,7 +163,7 @@ class OfflineGenerator:
     name = "offline"
     model = "extractive-v1"
     # Bump when a change to this module changes what it generates, to refresh cached results.
-    version = 1
+    version = 2
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -140,7 +210,7 @@ class OfflineGenerator:
         return Generated(items=kept, rejected=rejected)
 
 
-# --- flashcards ------------------------------------------------------------------------------------
+# --- flashcards ----------------------------------------------------------------------------------
 
 
 def _source(chunk: Chunk, draft: _Draft, ctx: GenerationContext) -> CardSource:
@@ -168,7 +238,8 @@ def _sentences(text: str) -> list[_Sentence]:
         line = re.sub(r"^speaker notes:\s*", "", line, flags=re.I)
         line = line.replace("**", "").replace("__", "")
         sentences.extend(
-            _Sentence(part.strip(), heading, line_offset) for part in _SENTENCE_SPLIT.split(line)
+            _Sentence(part.strip(), heading, line_offset)
+            for part in _SENTENCE_SPLIT.split(line)
             if len(part.strip()) > 3
         )
     return sentences
@@ -181,7 +252,7 @@ def _clean_term(term: str, text: str) -> str:
     if first[:1].isupper() and first[1:].islower():
         elsewhere = re.search(rf"[a-z,;] +{re.escape(first)}\b", text)
         if not elsewhere:
-            term = first.lower() + term[len(first):]
+            term = first.lower() + term[len(first) :]
     return term
 
 
@@ -209,7 +280,9 @@ def _find_definitions(sentences: list[_Sentence], text: str) -> list[_Draft]:
             sentence.used = True
             drafts.append(
                 _Draft(
-                    kind=kind, form=form, term=term,
+                    kind=kind,
+                    form=form,
+                    term=term,
                     article=(groups.get("article") or "").lower(),
                     definition=match.group("definition").strip().rstrip("."),
                     sentence=sentence,
@@ -233,8 +306,14 @@ def _heading_cards(sentences: list[_Sentence], drafts: list[_Draft]) -> list[_Dr
         covered.add(normalise(heading))
         sentence.used = True
         cards.append(
-            _Draft(kind="concept", form="heading", term=heading, article="",
-                   definition=sentence.text.rstrip("."), sentence=sentence)
+            _Draft(
+                kind="concept",
+                form="heading",
+                term=heading,
+                article="",
+                definition=sentence.text.rstrip("."),
+                sentence=sentence,
+            )
         )
     return cards
 
@@ -251,8 +330,14 @@ def _cloze_cards(sentences: list[_Sentence], drafts: list[_Draft]) -> list[_Draf
                 blanked = pattern.sub("____", sentence.text, count=1)
                 sentence.used = True
                 cards.append(
-                    _Draft(kind="cloze", form="cloze", term=term, article="",
-                           definition=blanked, sentence=sentence)
+                    _Draft(
+                        kind="cloze",
+                        form="cloze",
+                        term=term,
+                        article="",
+                        definition=blanked,
+                        sentence=sentence,
+                    )
                 )
                 break
     return cards
@@ -265,9 +350,9 @@ def _attach_examples(sentences: list[_Sentence], drafts: list[_Draft]) -> None:
         section = [d for d in drafts if d.sentence.heading == sentence.heading and not d.example]
         mentioned = [d for d in section if d.term.lower() in sentence.text.lower()]
         before = [d for d in section if sentences.index(d.sentence) < sentences.index(sentence)]
-        target = (mentioned or before[-1:] or section[:1] or [None])[0]
-        if target is not None:
-            target.example = sentence.text
+        candidates = mentioned or before[-1:] or section[:1]
+        if candidates:
+            candidates[0].example = sentence.text
 
 
 def _question(draft: _Draft) -> str:
@@ -327,14 +412,21 @@ def _to_card(
     short = _shorten(_concise(draft) if draft.form != "cloze" else draft.sentence.text)
     analogy = _mentioning(draft, sentences, _ANALOGY_WORDS) or (
         f"Compare it with {contrast.term}: {_shorten(contrast.definition, 12)}."
-        if contrast else f"Picture it through its section, “{draft.sentence.heading}”: {short}"
+        if contrast
+        else f"Picture it through its section, “{draft.sentence.heading}”: {short}"
     )
-    use = draft.example or _mentioning(draft, sentences, _USE_WORDS) or (
-        f"It comes up wherever the course deals with “{draft.sentence.heading or ctx.lecture_id}”."
+    use = (
+        draft.example
+        or _mentioning(draft, sentences, _USE_WORDS)
+        or (
+            f"It comes up wherever the course deals with "
+            f"“{draft.sentence.heading or ctx.lecture_id}”."
+        )
     )
     pitfall = _mentioning(draft, sentences, _PITFALL_WORDS) or (
         f"Confusing {term} with {contrast.term}, which is {_shorten(contrast.definition, 12)}."
-        if contrast else f"Remembering only the name: know that {term} means: {short}"
+        if contrast
+        else f"Remembering only the name: know that {term} means: {short}"
     )
     mentions = len(re.findall(rf"\b{re.escape(term)}\b", text, re.I))
     in_heading = normalise(term) in normalise(draft.sentence.heading)
@@ -364,7 +456,7 @@ def _to_card(
     )
 
 
-# --- quizzes ---------------------------------------------------------------------------------------
+# --- quizzes -------------------------------------------------------------------------------------
 
 QuestionDraft = dict[str, Any]
 LevelBuilder = Callable[
@@ -395,9 +487,9 @@ def _multi_answer_cards(pool: Sequence[Flashcard], level: int) -> set[str]:
     return {card.id for card in ranked[:count]}
 
 
-def _others(card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, n: int) -> list[
-    Flashcard
-]:
+def _others(
+    card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, n: int
+) -> list[Flashcard]:
     candidates = [other for other in pool if other.id != card.id]
     return rng.sample(candidates, min(n, len(candidates)))
 
@@ -415,8 +507,13 @@ def _plain(text: str) -> str:
 
 
 def _choice(
-    kind: str, text: str, correct: list[str], wrong: list[str], explanation: str,
-    sources: list[Flashcard], tags: list[str],
+    kind: str,
+    text: str,
+    correct: list[str],
+    wrong: list[str],
+    explanation: str,
+    sources: list[Flashcard],
+    tags: list[str],
 ) -> QuestionDraft:
     letters = ["A", "B", "C", "D"]
     options = dict(zip(letters, correct + wrong, strict=True))
@@ -446,7 +543,8 @@ def _pairing_question(
     true = [_statement(card), _statement(second)]
     false = [_false_statement(third, fourth), _false_statement(fourth, third)]
     explanation = (
-        f"True: {_plain(true[0])}; and {_plain(true[1])}. The other two attach {third.term} and {fourth.term} "
+        f"True: {_plain(true[0])}; and {_plain(true[1])}. "
+        f"The other two attach {third.term} and {fourth.term} "
         "to each other's descriptions."
     )
     return _choice("mca", text, true, false, explanation, [card, second], _tags(card, level))
@@ -461,8 +559,13 @@ def _level_1(
         )
     wrong = [other.answers.concise for other in _others(card, pool, rng, 3)]
     return _choice(
-        "mcq", f"Which statement best describes “{card.term}”?", [card.answers.concise], wrong,
-        f"“{card.term}” is described as: {card.answers.concise}", [card], _tags(card, 1),
+        "mcq",
+        f"Which statement best describes “{card.term}”?",
+        [card.answers.concise],
+        wrong,
+        f"“{card.term}” is described as: {card.answers.concise}",
+        [card],
+        _tags(card, 1),
     )
 
 
@@ -479,8 +582,13 @@ def _level_2(
     else:
         text = f"Which term matches this description? “{card.answers.concise}”"
     return _choice(
-        "mcq", text, [card.term], wrong,
-        f"It describes {card.term}: {card.answers.concise}", [card], _tags(card, 2),
+        "mcq",
+        text,
+        [card.term],
+        wrong,
+        f"It describes {card.term}: {card.answers.concise}",
+        [card],
+        _tags(card, 2),
     )
 
 
@@ -489,18 +597,26 @@ def _level_3(
 ) -> QuestionDraft | None:
     if multi:
         return _pairing_question(
-            card, pool, rng, 3, f"Which statements hold, judging “{card.term}” against related ideas?"
+            card,
+            pool,
+            rng,
+            3,
+            f"Which statements hold, judging “{card.term}” against related ideas?",
         )
     first, second, third = _others(card, pool, rng, 3)
     false = [
-        _false_statement(card, first), _false_statement(second, third),
+        _false_statement(card, first),
+        _false_statement(second, third),
         _false_statement(third, card),
     ]
     return _choice(
-        "mcq", f"Only one statement about “{card.term}” and related ideas is true. Which one?",
-        [_statement(card)], false,
+        "mcq",
+        f"Only one statement about “{card.term}” and related ideas is true. Which one?",
+        [_statement(card)],
+        false,
         f"True: {_plain(_statement(card))}. The others attach a description to the wrong term.",
-        [card], _tags(card, 3),
+        [card],
+        _tags(card, 3),
     )
 
 
@@ -525,14 +641,21 @@ def _level_4(
             "mca",
             f"Which combinations of {card.term}, {partner.term} and {third.term} with their "
             "descriptions are both correct?",
-            [right, also_right], wrong,
-            f"Correct: {_plain(right)}; and {_plain(also_right)}.", [card, partner, third], _tags(card, 4),
+            [right, also_right],
+            wrong,
+            f"Correct: {_plain(right)}; and {_plain(also_right)}.",
+            [card, partner, third],
+            _tags(card, 4),
         )
     wrong = [swapped, combined(card, card, partner, third), combined(card, third, partner, partner)]
     return _choice(
         "mcq",
         f"Which option describes both {card.term} and {partner.term} correctly?",
-        [right], wrong, f"Correct: {_plain(right)}.", [card, partner], _tags(card, 4),
+        [right],
+        wrong,
+        f"Correct: {_plain(right)}.",
+        [card, partner],
+        _tags(card, 4),
     )
 
 

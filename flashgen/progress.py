@@ -56,7 +56,9 @@ class LiveProgress:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
         self._progress.stop()
@@ -71,7 +73,8 @@ class LiveProgress:
                 self._failures[event.phase] += 1
             failures = self._failures[event.phase]
             self._progress.update(
-                self._bars[event.phase], advance=1,
+                self._bars[event.phase],
+                advance=1,
                 failures=f"[red]{failures} failed[/]" if failures else "",
             )
         elif isinstance(event, LectureSkipped):
@@ -79,7 +82,9 @@ class LiveProgress:
         elif isinstance(event, Notice):
             self._progress.console.print(event.message)
         elif isinstance(event, GeneratorChosen):
-            self._progress.console.print(f"generator: {event.name} ({event.model}) — {event.reason}")
+            self._progress.console.print(
+                f"generator: {event.name} ({event.model}) — {event.reason}"
+            )
 
     def _grow(self, phase: str, tasks: int) -> None:
         bar = self._bars[phase]

@@ -109,7 +109,8 @@ class RunSummary:
 
     def count(self, status: str, phase: str | None = None) -> int:
         return sum(
-            1 for t in self.tasks.values()
+            1
+            for t in self.tasks.values()
             if t.status == status and (phase is None or t.phase == phase)
         )
 
@@ -147,12 +148,21 @@ class RunSummary:
             ("lectures", f"{len(self.lectures)} processed, {len(self.skipped)} skipped"),
             ("chunks", str(self.chunks)),
             ("flashcards", str(sum(self.cards.values()))),
-            ("questions", ", ".join(f"L{lvl}: {n}" for lvl, n in levels.items())
-             + f"  ({sum(levels.values())} generated, {self.questions_remaining} remaining)"),
-            ("tasks", f"{self.count('succeeded')} ok, {self.count('cached')} cached, "
-                      f"{self.count('failed')} failed, {self.count('skipped')} not run"),
-            ("tokens", f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, "
-                       f"{usage.cached_tokens:,} cached, {usage.thinking_tokens:,} thinking"),
+            (
+                "questions",
+                ", ".join(f"L{lvl}: {n}" for lvl, n in levels.items())
+                + f"  ({sum(levels.values())} generated, {self.questions_remaining} remaining)",
+            ),
+            (
+                "tasks",
+                f"{self.count('succeeded')} ok, {self.count('cached')} cached, "
+                f"{self.count('failed')} failed, {self.count('skipped')} not run",
+            ),
+            (
+                "tokens",
+                f"{usage.input_tokens:,} in, {usage.output_tokens:,} out, "
+                f"{usage.cached_tokens:,} cached, {usage.thinking_tokens:,} thinking",
+            ),
             ("cost", _cost_line(self)),
             ("retries", str(self.retries)),
             ("wall time", f"{self.seconds:.1f} s"),
@@ -206,10 +216,17 @@ class RunSummary:
             "skipped_lectures": dict(self.skipped),
             "tasks": [
                 {
-                    "task_id": t.task_id, "phase": t.phase, "lecture": t.lecture,
-                    "level": t.level, "status": t.status, "items": t.items,
-                    "rejected": t.rejected, "calls": t.calls, "error": t.error,
-                    "seconds": round(t.seconds, 3), "usage": t.usage.model_dump(),
+                    "task_id": t.task_id,
+                    "phase": t.phase,
+                    "lecture": t.lecture,
+                    "level": t.level,
+                    "status": t.status,
+                    "items": t.items,
+                    "rejected": t.rejected,
+                    "calls": t.calls,
+                    "error": t.error,
+                    "seconds": round(t.seconds, 3),
+                    "usage": t.usage.model_dump(),
                 }
                 for t in sorted(self.tasks.values(), key=lambda t: t.task_id)
             ],
@@ -221,7 +238,5 @@ class RunSummary:
 
 
 def _cost_line(summary: RunSummary) -> str:
-    parts = [
-        f"{phase} ${summary.usage(phase).cost_usd:.4f}" for phase in ("flashcards", "quiz")
-    ]
+    parts = [f"{phase} ${summary.usage(phase).cost_usd:.4f}" for phase in ("flashcards", "quiz")]
     return f"${summary.usage().cost_usd:.4f} ({', '.join(parts)})"

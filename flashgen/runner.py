@@ -82,7 +82,10 @@ def file_digest(lecture: Lecture) -> str:
 
 
 def prepare(
-    settings: Settings, scan: LectureScan, options: RunOptions, store: OutputStore,
+    settings: Settings,
+    scan: LectureScan,
+    options: RunOptions,
+    store: OutputStore,
     emit: Listener,
 ) -> list[PreparedLecture]:
     """Read and chunk the chosen lectures; unreadable ones are reported and left out."""
@@ -93,8 +96,10 @@ def prepare(
     for lecture in select_lectures(scan, list(options.names)):
         try:
             digest = file_digest(lecture)
-            if options.retry_failed and not options.force and is_up_to_date(
-                store, lecture.id, digest
+            if (
+                options.retry_failed
+                and not options.force
+                and is_up_to_date(store, lecture.id, digest)
             ):
                 emit(Notice(f"{lecture.id}: complete and unchanged, not run (--retry-failed)"))
                 continue
@@ -149,7 +154,10 @@ async def open_generator(
 
 
 async def run_course(
-    settings: Settings, scan: LectureScan, options: RunOptions, emit: Listener,
+    settings: Settings,
+    scan: LectureScan,
+    options: RunOptions,
+    emit: Listener,
     control: RunControl | None = None,
 ) -> None:
     """Everything ``flashgen run`` does between parsing its arguments and the summary."""
@@ -182,5 +190,3 @@ async def run_course(
         cache.close()
     if control.stopping:
         emit(Notice("interrupted: every validated result is saved; run again to finish"))
-
-

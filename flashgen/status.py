@@ -36,9 +36,9 @@ class LectureStatus:
         return f"{self.state}: {text}"
 
 
-def _files(store: OutputStore, lecture_id: str) -> tuple[
-    FlashcardFile | None, list[QuizFile | None]
-]:
+def _files(
+    store: OutputStore, lecture_id: str
+) -> tuple[FlashcardFile | None, list[QuizFile | None]]:
     return (
         store.load_flashcards(lecture_id),
         [store.load_quiz(lecture_id, level) for level in QUIZ_LEVELS],

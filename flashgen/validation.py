@@ -7,6 +7,7 @@ answer, an unpredictable correct letter, and no near-duplicates within a lecture
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +38,7 @@ def finalize_question(
 ) -> QuizQuestion:
     """Give a drafted question its id and level, shuffle its options, and check every rule."""
     data = {**fields, "difficulty_level": level}
-    data["id"] = question_id(course_id, lecture_id, level, str(data.get("question_text", "")))
+    data["id"] = question_id(course_id, lecture_id, level, _identity_text(data))
     if data.get("type") in ("mcq", "mca"):
         _check_options(data)
         data = _shuffle_options(data)
@@ -45,6 +46,19 @@ def finalize_question(
     if isinstance(question, ChoiceQuestion):
         _check_explanation(question)
     return question
+
+
+def _identity_text(data: dict[str, Any]) -> str:
+    """The question and its answer material, independent of option order: many questions can
+    share a stem ("Which statements are true?") and still be different questions."""
+    material: list[Any] = [str(data.get("question_text", ""))]
+    options = data.get("options")
+    if isinstance(options, dict):
+        material.append(sorted(normalise(str(text)) for text in options.values()))
+    for key in ("pairs", "categories", "accepted_answers"):
+        if key in data:
+            material.append(data[key])
+    return json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _check_options(data: dict[str, Any]) -> None:
@@ -89,18 +103,23 @@ def _check_explanation(question: ChoiceQuestion) -> None:
             raise ValueError("the explanation must refer to the correct option")
 
 
-def dedupe(items: Iterable[T], text: Callable[[T], str]) -> tuple[list[T], list[T]]:
-    """Keep the first of every group of near-duplicates; return (kept, dropped)."""
+def dedupe(
+    items: Iterable[T], text: Callable[[T], str], ident: Callable[[T], str]
+) -> tuple[list[T], list[T]]:
+    """Keep the first of every group of near-duplicates (or of equal ids); return
+    (kept, dropped)."""
     kept: list[T] = []
     kept_texts: list[str] = []
+    kept_ids: set[str] = set()
     dropped: list[T] = []
     for item in items:
         candidate = normalise(text(item))
-        if any(_similar(candidate, other) for other in kept_texts):
+        if ident(item) in kept_ids or any(_similar(candidate, other) for other in kept_texts):
             dropped.append(item)
             continue
         kept.append(item)
         kept_texts.append(candidate)
+        kept_ids.add(ident(item))
     return kept, dropped
 
 
@@ -123,10 +142,10 @@ def question_text(question: QuizQuestion) -> str:
 
 
 def dedupe_cards(cards: Sequence[Flashcard]) -> tuple[list[Flashcard], list[Flashcard]]:
-    return dedupe(cards, card_text)
+    return dedupe(cards, card_text, lambda card: card.id)
 
 
 def dedupe_questions(
     questions: Sequence[QuizQuestion],
 ) -> tuple[list[QuizQuestion], list[QuizQuestion]]:
-    return dedupe(questions, question_text)
+    return dedupe(questions, question_text, lambda question: question.id)

@@ -36,8 +36,12 @@ def question_json(card_id: str, n: int) -> dict[str, object]:
     return {
         "type": "mcq",
         "question_text": f"Question {n} about {card_id}?",
-        "options": {"A": f"right answer {n}", "B": f"wrong {n} one", "C": f"wrong {n} two",
-                    "D": f"wrong {n} three"},
+        "options": {
+            "A": f"right answer {n}",
+            "B": f"wrong {n} one",
+            "C": f"wrong {n} two",
+            "D": f"wrong {n} three",
+        },
         "correct_answer": ["A"],
         "explanation": f"Option A is correct: right answer {n}.",
         "source_flashcard_ids": [card_id],

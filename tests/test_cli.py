@@ -17,8 +17,13 @@ runner = CliRunner()
 
 @pytest.fixture
 def courses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for variable in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
-                     "OPENAI_BASE_URL"):
+    for variable in (
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "OPENAI_BASE_URL",
+    ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
     target = tmp_path / "courses"
@@ -32,8 +37,9 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_run_generates_every_file_and_a_summary(courses: Path, tmp_path: Path) -> None:
-    code, output = invoke("run", "sample-course", "--courses-dir", str(courses),
-                          "-o", str(tmp_path / "out"))
+    code, output = invoke(
+        "run", "sample-course", "--courses-dir", str(courses), "-o", str(tmp_path / "out")
+    )
     assert code == 0, output
     course_out = tmp_path / "out" / "sample-course"
     for lecture in ("lecture-01", "lecture-02", "lecture-03"):
@@ -53,8 +59,18 @@ def test_second_run_leaves_files_byte_identical(courses: Path, tmp_path: Path) -
 
 
 def test_single_lecture_and_sequential(courses: Path, tmp_path: Path) -> None:
-    code, output = invoke("run", "sample-course", "lecture-02", "--sequential", "-j", "4",
-                          "--courses-dir", str(courses), "-o", str(tmp_path / "out"))
+    code, output = invoke(
+        "run",
+        "sample-course",
+        "lecture-02",
+        "--sequential",
+        "-j",
+        "4",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+    )
     assert code == 0, output
     assert [p.name for p in (tmp_path / "out" / "sample-course").iterdir() if p.is_dir()] == [
         "lecture-02"
@@ -84,8 +100,9 @@ def test_bad_lectures_are_skipped_and_the_run_goes_on(courses: Path, tmp_path: P
     shutil.copy(FIXTURES / "encrypted.pdf", course / "a-locked.pdf")
     shutil.copy(FIXTURES / "lecture_sorting.pdf", course / "b-sorting.pdf")
     (course / "c-empty.md").write_text("")
-    code, output = invoke("run", "mixed", "--courses-dir", str(courses),
-                          "-o", str(tmp_path / "out"))
+    code, output = invoke(
+        "run", "mixed", "--courses-dir", str(courses), "-o", str(tmp_path / "out")
+    )
     assert code == 1
     assert "encrypted PDF (needs a password)" in output and "empty file" in output
     assert (tmp_path / "out" / "mixed" / "b-sorting" / "quiz_level_4.json").is_file()
@@ -103,14 +120,16 @@ def test_invalid_setting_is_a_usage_error(courses: Path, monkeypatch: pytest.Mon
     assert code == 2 and "max_concurrent_requests" in output
 
 
-def test_batch_processing_disabled_by_environment(courses: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_processing_disabled_by_environment(
+    courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLASHGEN_BATCH_PROCESSING_ENABLED", "false")
     from flashgen.config import load_settings
 
     assert load_settings().sequential
-    code, _ = invoke("run", "sample-course", "--courses-dir", str(courses),
-                     "-o", str(tmp_path / "out"))
+    code, _ = invoke(
+        "run", "sample-course", "--courses-dir", str(courses), "-o", str(tmp_path / "out")
+    )
     assert code == 0
 
 
@@ -126,8 +145,16 @@ def test_list_shows_courses_and_lectures(courses: Path) -> None:
 def test_help_documents_every_run_option() -> None:
     code, output = invoke("run", "--help")
     assert code == 0
-    for option in ("--provider", "--model", "--base-url", "--max-concurrency", "--sequential",
-                   "--chunk-size", "--courses-dir", "--output-dir"):
+    for option in (
+        "--provider",
+        "--model",
+        "--base-url",
+        "--max-concurrency",
+        "--sequential",
+        "--chunk-size",
+        "--courses-dir",
+        "--output-dir",
+    ):
         assert option in output
 
 
@@ -166,16 +193,16 @@ def test_retry_failed_leaves_complete_lectures_alone(courses: Path, tmp_path: Pa
 
 
 def test_status_before_any_run(courses: Path, tmp_path: Path) -> None:
-    code, output = invoke("status", "sample-course", "--courses-dir", str(courses),
-                          "-o", str(tmp_path / "nothing"))
+    code, output = invoke(
+        "status", "sample-course", "--courses-dir", str(courses), "-o", str(tmp_path / "nothing")
+    )
     assert code == 1 and output.count("not generated") == 3
 
 
 def test_unwritable_output_folder_is_a_clear_error(courses: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    code, output = invoke("run", "sample-course", "--courses-dir", str(courses),
-                          "-o", str(blocker))
+    code, output = invoke("run", "sample-course", "--courses-dir", str(courses), "-o", str(blocker))
     assert code == 2 and "cannot write to" in output and "--output-dir" in output
 
 
@@ -194,7 +221,14 @@ def test_names_with_spaces_and_unicode(courses: Path, tmp_path: Path) -> None:
         (courses / "sample-course" / "lecture-01.md").read_text(), encoding="utf-8"
     )
     out = tmp_path / "out"
-    code, output = invoke("run", "Biologie für alle", "Zelle und Membran",
-                          "--courses-dir", str(courses), "-o", str(out))
+    code, output = invoke(
+        "run",
+        "Biologie für alle",
+        "Zelle und Membran",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(out),
+    )
     assert code == 0, output
     assert (out / "Biologie für alle" / "Zelle und Membran" / "quiz_level_3.json").is_file()

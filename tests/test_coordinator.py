@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -34,12 +35,20 @@ def lectures(count: int, chunks: int) -> list[PreparedLecture]:
     ]
 
 
-def coordinator(tmp_path: Path, generator: object, events: list[Event] | None = None,
-                **options: object) -> Coordinator:
+def coordinator(
+    tmp_path: Path, generator: object, events: list[Event] | None = None, **options: object
+) -> Coordinator:
     course = Course(id="c", path=tmp_path, name="Course")
     sink = events if events is not None else []
-    return Coordinator(course, generator, OutputStore(tmp_path / "out", "c"),  # type: ignore[arg-type]
-                       sink.append, language="English", clock=lambda: FIXED_TIME, **options)  # type: ignore[arg-type]
+    return Coordinator(
+        course,
+        generator,
+        OutputStore(tmp_path / "out", "c"),  # type: ignore[arg-type]
+        sink.append,
+        language="English",
+        clock=lambda: FIXED_TIME,
+        **options,
+    )  # type: ignore[arg-type]
 
 
 async def test_concurrency_cap_is_never_exceeded_and_is_reached(tmp_path: Path) -> None:
@@ -59,7 +68,7 @@ class GatedGenerator:
 
     name = "gated"
     model = "gated-1"
-    identity = {"generator": "gated"}
+    identity: ClassVar[dict[str, str]] = {"generator": "gated"}
 
     def __init__(self) -> None:
         self.fast_quiz_started = asyncio.Event()
@@ -71,8 +80,9 @@ class GatedGenerator:
         self.order.append(f"cards:{ctx.lecture_id}")
         return await OfflineGenerator().flashcards(chunk, ctx)
 
-    async def quiz(self, cards: Sequence[Flashcard], level: int,
-                   ctx: GenerationContext) -> Generated[QuizQuestion]:
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]:
         if ctx.lecture_id == "fast":
             self.fast_quiz_started.set()
         self.order.append(f"quiz:{ctx.lecture_id}")
@@ -108,8 +118,15 @@ async def test_sequential_gives_the_same_files_as_concurrent(tmp_path: Path) -> 
     course, prepared = sample_lectures()
     for name, sequential in (("seq", True), ("par", False)):
         store = OutputStore(tmp_path / name, course.id)
-        await Coordinator(course, OfflineGenerator(), store, lambda e: None, language="English",
-                          sequential=sequential, clock=lambda: FIXED_TIME).run(prepared)
+        await Coordinator(
+            course,
+            OfflineGenerator(),
+            store,
+            lambda e: None,
+            language="English",
+            sequential=sequential,
+            clock=lambda: FIXED_TIME,
+        ).run(prepared)
     sequential_files, concurrent_files = tree(tmp_path / "seq"), tree(tmp_path / "par")
     assert len(sequential_files) == 15
     assert sequential_files == concurrent_files
@@ -119,12 +136,16 @@ async def test_sequential_runs_one_task_at_a_time_in_order(tmp_path: Path) -> No
     events: list[Event] = []
     provider = FakeProvider(delay=0.005)
     generator = LLMGenerator(Scheduler(provider, concurrency=8).complete, name="f", model="f")
-    await coordinator(tmp_path, generator, events, sequential=True,
-                      quiz_group_size=10).run(lectures(2, 2))
+    await coordinator(tmp_path, generator, events, sequential=True, quiz_group_size=10).run(
+        lectures(2, 2)
+    )
     assert provider.max_in_flight == 1
     started = [e.task_id for e in events if isinstance(e, TaskUpdate) and e.status == "started"]
-    assert started[:3] == ["lec-0/flashcards/chunk-0", "lec-0/flashcards/chunk-1",
-                           "lec-0/quiz/level-1/group-0"]
+    assert started[:3] == [
+        "lec-0/flashcards/chunk-0",
+        "lec-0/flashcards/chunk-1",
+        "lec-0/quiz/level-1/group-0",
+    ]
 
 
 class FailingGenerator(OfflineGenerator):
@@ -139,9 +160,11 @@ class FailingGenerator(OfflineGenerator):
 
 
 async def test_one_failed_task_does_not_stop_the_others(tmp_path: Path) -> None:
-    course, prepared = sample_lectures()
-    split = [PreparedLecture(p.id, chunk_blocks(p.id, [Block(text=c.text) for c in p.chunks],
-                                                1200, 100)) for p in prepared]
+    _, prepared = sample_lectures()
+    split = [
+        PreparedLecture(p.id, chunk_blocks(p.id, [Block(text=c.text) for c in p.chunks], 1200, 100))
+        for p in prepared
+    ]
     assert all(len(p.chunks) >= 2 for p in split)
     events: list[Event] = []
     generator = FailingGenerator(fail_chunk=1, error=RuntimeError("boom"))
@@ -168,8 +191,9 @@ async def test_a_fatal_provider_error_stops_issuing_new_tasks(tmp_path: Path) ->
 async def test_quiz_files_record_level_and_sources(tmp_path: Path, level: int) -> None:
     course, prepared = sample_lectures()
     store = OutputStore(tmp_path, course.id)
-    await Coordinator(course, OfflineGenerator(), store, lambda e: None,
-                      language="English").run(prepared[:1])
+    await Coordinator(course, OfflineGenerator(), store, lambda e: None, language="English").run(
+        prepared[:1]
+    )
     quiz = store.load_quiz(prepared[0].id, level)
     cards = store.load_flashcards(prepared[0].id)
     assert quiz is not None and cards is not None

@@ -20,8 +20,9 @@ CHUNK = Chunk(lecture_id="lec-1", index=2, text="Mitochondria produce energy.", 
 
 def generator(provider: FakeProvider, corrections: int = 2) -> LLMGenerator:
     scheduler = Scheduler(provider, concurrency=2)
-    return LLMGenerator(scheduler.complete, name="fake", model="fake-1",
-                        max_corrections=corrections)
+    return LLMGenerator(
+        scheduler.complete, name="fake", model="fake-1", max_corrections=corrections
+    )
 
 
 async def test_cards_get_ids_sources_and_usage() -> None:
@@ -64,8 +65,9 @@ async def test_gives_up_after_bounded_corrections() -> None:
 
 
 async def test_truncated_output_is_never_parsed() -> None:
-    provider = FakeProvider(stop_reason="max_tokens",
-                            script=[json.dumps({"flashcards": [card_json("a")]})] * 3)
+    provider = FakeProvider(
+        stop_reason="max_tokens", script=[json.dumps({"flashcards": [card_json("a")]})] * 3
+    )
     with pytest.raises(TruncatedOutput):
         await generator(provider).flashcards(CHUNK, CTX)
     assert "cut off" in provider.requests[1].messages[-1].content

@@ -31,8 +31,13 @@ async def test_definitional_sentences_become_cards() -> None:
     [only] = chunk_blocks("lec", extract(lecture).blocks)
     cards = (await OfflineGenerator().flashcards(only, CTX)).items
     by_term = {card.term: card for card in cards}
-    assert {"sorting algorithm", "stable sort", "quicksort", "comparison sort",
-            "counting sort"} <= set(by_term)
+    assert {
+        "sorting algorithm",
+        "stable sort",
+        "quicksort",
+        "comparison sort",
+        "counting sort",
+    } <= set(by_term)
     stable = by_term["stable sort"]
     assert stable.question == "What is a stable sort?"
     assert stable.answers.concise.startswith("A sort that preserves the relative order")
@@ -113,7 +118,9 @@ async def test_level_one_answer_is_the_cards_answer(sample_cards: list[Flashcard
         if question.type == "mcq":
             card = by_id[question.source_flashcard_ids[0]]
             assert question.options[question.correct_answer[0]] == card.answers.concise
-            distractors = [t for k, t in question.options.items() if k != question.correct_answer[0]]
+            distractors = [
+                t for k, t in question.options.items() if k != question.correct_answer[0]
+            ]
             other_answers = {c.answers.concise for c in sample_cards if c.id != card.id}
             assert set(distractors) <= other_answers
 

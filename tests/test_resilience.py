@@ -26,8 +26,20 @@ from flashgen.store import OutputStore
 from tests.fakes import model_reply
 
 COURSE = Course(id="bio", path=Path("."), name="Biology")
-WORDS = ["membrane", "ribosome", "nucleus", "protein", "enzyme", "glucose", "chlorophyll",
-         "mitochondria", "vesicle", "cytoplasm", "chromosome", "organelle"]
+WORDS = [
+    "membrane",
+    "ribosome",
+    "nucleus",
+    "protein",
+    "enzyme",
+    "glucose",
+    "chlorophyll",
+    "mitochondria",
+    "vesicle",
+    "cytoplasm",
+    "chromosome",
+    "organelle",
+]
 
 
 @dataclass
@@ -61,8 +73,12 @@ class FaultyProvider:
                 text = text[: len(text) // 2]
             else:
                 stop = "max_tokens"
-        return Completion(text=text, usage=Usage(input_tokens=10, output_tokens=5),
-                          model=self.model, stop_reason=stop)  # type: ignore[arg-type]
+        return Completion(
+            text=text,
+            usage=Usage(input_tokens=10, output_tokens=5),
+            model=self.model,
+            stop_reason=stop,
+        )  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         return None
@@ -75,27 +91,46 @@ async def no_sleep(_: float) -> None:
 def course_lectures(count: int = 8) -> list[PreparedLecture]:
     lectures = []
     for n in range(count):
-        paragraphs = [f"# Part {p}\n\nThe {WORDS[(n + p) % 12]} and {WORDS[(n * p + 3) % 12]} "
-                      f"work together in lecture {n}." for p in range(3)]
+        paragraphs = [
+            f"# Part {p}\n\nThe {WORDS[(n + p) % 12]} and {WORDS[(n * p + 3) % 12]} "
+            f"work together in lecture {n}."
+            for p in range(3)
+        ]
         blocks = [Block(text="\n\n".join(paragraphs))]
         lectures.append(PreparedLecture(f"lec-{n}", chunk_blocks(f"lec-{n}", blocks, 80, 0)))
     return lectures
 
 
-async def run(provider: FaultyProvider, out: Path, force: bool = False,
-              control: RunControl | None = None, retries: int = 1) -> list[Event]:
+async def run(
+    provider: FaultyProvider,
+    out: Path,
+    force: bool = False,
+    control: RunControl | None = None,
+    retries: int = 1,
+) -> list[Event]:
     control = control or RunControl()
     # Wired as the runner wires it: the scheduler sees the provider through the run control.
-    scheduler = Scheduler(control.guard(provider), concurrency=4,
-                          policy=RetryPolicy(max_retries=retries), sleep=no_sleep)
-    generator = LLMGenerator(scheduler.complete, name="faulty", model="faulty-1",
-                             max_corrections=1)
+    scheduler = Scheduler(
+        control.guard(provider),
+        concurrency=4,
+        policy=RetryPolicy(max_retries=retries),
+        sleep=no_sleep,
+    )
+    generator = LLMGenerator(scheduler.complete, name="faulty", model="faulty-1", max_corrections=1)
     events: list[Event] = []
     cache = TaskCache(out / "cache.sqlite3")
     try:
-        await Coordinator(COURSE, generator, OutputStore(out, COURSE.id), events.append,
-                          language="English", quiz_group_size=2, cache=cache, force=force,
-                          control=control).run(course_lectures())
+        await Coordinator(
+            COURSE,
+            generator,
+            OutputStore(out, COURSE.id),
+            events.append,
+            language="English",
+            quiz_group_size=2,
+            cache=cache,
+            force=force,
+            control=control,
+        ).run(course_lectures())
     finally:
         cache.close()
     return events
