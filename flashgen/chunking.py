@@ -87,15 +87,12 @@ def _tail(units: Sequence[_Unit], overlap: int) -> list[_Unit]:
             kept.insert(0, unit)
             continue
         if not kept:
-            sentences = _SENTENCE_BREAK.split(unit.text)
-            tail = ""
-            for sentence in reversed(sentences):
-                candidate = f"{sentence} {tail}".strip()
-                if len(candidate) > overlap:
+            # the longest run of whole sentences that fits, cut from the text as it is
+            for boundary in _SENTENCE_BREAK.finditer(unit.text):
+                tail = unit.text[boundary.end() :]
+                if len(tail) <= overlap:
+                    kept.insert(0, _Unit(tail, unit.page, unit.slide, starts_section=False))
                     break
-                tail = candidate
-            if tail:
-                kept.insert(0, _Unit(tail, unit.page, unit.slide, starts_section=False))
         break
     return kept
 

@@ -135,6 +135,17 @@ def run(
         str | None,
         typer.Option(help="Language of the material. [default: course.toml, else English]"),
     ] = None,
+    question_types: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated: mcq, mca, true_false, fill_in_blank, matching, "
+            "categorization. [default: mcq,mca]"
+        ),
+    ] = None,
+    questions_per_card: Annotated[
+        int | None,
+        typer.Option(help="Model generators: questions per card per level. [default: 5]"),
+    ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
@@ -183,6 +194,8 @@ def run(
             output_dir=output_dir,
             cache_dir=cache_dir,
             max_file_mb=max_file_mb,
+            question_types=question_types,
+            questions_per_card=questions_per_card,
         )
         from flashgen.runner import RunOptions
 

@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flashgen.mix import parse_types
+
 ProviderName = Literal["auto", "offline", "anthropic", "gemini", "openai"]
 
 
@@ -49,6 +51,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(300, ge=0)
     language: str | None = None
     max_file_mb: float = Field(50.0, gt=0)
+    cards_per_chunk_min: int = Field(4, ge=1, le=20)
+    cards_per_chunk_max: int = Field(6, ge=1, le=30)
+    questions_per_card: int = Field(5, ge=1, le=20)
+    max_questions_per_request: int = Field(20, ge=3, le=60)
+    question_types: str = "mcq,mca"
+    level_mca_percent: str = "5,30,50,70"
 
     # provider keys under the names the SDKs use
     anthropic_api_key: SecretStr | None = Field(
@@ -65,10 +73,30 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _overlap_below_size(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size // 2:
             raise ValueError("chunk_overlap must be less than half of chunk_size")
+        if self.cards_per_chunk_min > self.cards_per_chunk_max:
+            raise ValueError("cards_per_chunk_min must not exceed cards_per_chunk_max")
+        parse_types(self.question_types)
+        self.mca_percent  # noqa: B018 - parsing is the check
         return self
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return parse_types(self.question_types)
+
+    @property
+    def mca_percent(self) -> dict[int, int]:
+        try:
+            values = [int(part) for part in self.level_mca_percent.split(",")]
+        except ValueError:
+            values = []
+        if len(values) != 4 or not all(0 <= v <= 100 for v in values):
+            raise ValueError(
+                "level_mca_percent takes four percentages, levels 1 to 4, e.g. 5,30,50,70"
+            )
+        return dict(zip((1, 2, 3, 4), values, strict=True))
 
     @property
     def sequential(self) -> bool:

@@ -17,10 +17,16 @@ _DIGITS = re.compile(r"(\d+)")
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that puts ``lec_2`` before ``lec_10``."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        (0, int(part)) if part.isdecimal() else (1, part.casefold())
         for part in _DIGITS.split(name)
         if part
     )
+
+
+def _sort_key(name: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    """Natural order; names equal under it (``lec_1.md``/``lec_1.MD``) by code point, so the
+    result never depends on the order the file system lists them in."""
+    return natural_key(name), name
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class LectureScan:
 
 
 def _check_simple_name(name: str, what: str) -> None:
-    if not name or name in {".", ".."} or "/" in name or "\\" in name or name.startswith("~"):
+    if not name or name in {".", ".."} or "/" in name or "\\" in name:
         raise PathOutsideCourses(
             f"{what} {name!r} is not a plain name",
             "give the folder or file name inside the courses folder, without '/' or '..'",
@@ -56,7 +62,7 @@ def list_courses(courses_dir: Path) -> list[str]:
         for entry in courses_dir.iterdir()
         if entry.is_dir() and not entry.name.startswith(".") and _is_inside(entry, courses_dir)
     ]
-    return sorted(names, key=natural_key)
+    return sorted(names, key=_sort_key)
 
 
 def load_course(courses_dir: Path, course_id: str) -> Course:
@@ -101,7 +107,7 @@ def scan_lectures(course: Course) -> LectureScan:
     """Every lecture file of a course, naturally sorted; what was passed over, with why."""
     lectures: dict[str, Lecture] = {}
     skipped: list[SkippedFile] = []
-    for entry in sorted(course.path.iterdir(), key=lambda p: natural_key(p.name)):
+    for entry in sorted(course.path.iterdir(), key=lambda p: _sort_key(p.name)):
         if entry.name == COURSE_METADATA_FILE:
             continue
         reason = _reason_to_skip(entry, course.path)
@@ -119,6 +125,8 @@ def scan_lectures(course: Course) -> LectureScan:
 def _reason_to_skip(entry: Path, course_path: Path) -> str | None:
     if entry.name.startswith("."):
         return "hidden"
+    if entry.name.startswith("~$"):
+        return "an Office lock file (close the document in Word or PowerPoint)"
     if entry.is_dir():
         return "folders inside a course are not read"
     if entry.suffix.lower() not in SUPPORTED_SUFFIXES:

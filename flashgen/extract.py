@@ -41,7 +41,7 @@ def extract(lecture: Lecture, max_bytes: int | None = None) -> Extraction:
         raise LectureSkipped("empty file", "add content or remove the file")
     if max_bytes is not None and size > max_bytes:
         raise LectureSkipped(
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit",
+            f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit",
             "raise FLASHGEN_MAX_FILE_MB or split the lecture",
         )
     extraction = _EXTRACTORS[lecture.kind](lecture.path)
@@ -53,6 +53,11 @@ def extract(lecture: Lecture, max_bytes: int | None = None) -> Extraction:
             )
         raise LectureSkipped("empty file (no text)", "add content or remove the file")
     return extraction
+
+
+def _megabytes(size: int) -> str:
+    """``1.5 MB``, ``50 MB``, ``0.01 MB``: three significant digits, so small limits show."""
+    return f"{size / 1e6:.3g} MB"
 
 
 # --- plain text ----------------------------------------------------------------------------------

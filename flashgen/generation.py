@@ -10,32 +10,32 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from flashgen import prompts
+from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.ids import card_id
+from flashgen.mix import DEFAULT_MCA_PERCENT, DEFAULT_TYPES, allocate, level_shares
 from flashgen.models import (
-    Answers,
     CardSource,
     Chunk,
     Course,
     Flashcard,
-    FlashcardType,
-    OptionKey,
     QuizQuestion,
-    RelevanceScore,
     Usage,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Message
 from flashgen.scheduler import Priority
-from flashgen.validation import finalize_question
+from flashgen.validation import dedupe_questions, finalize_question
 
 T = TypeVar("T")
+# Questions asked beyond the target, so that items dropped by validation leave no gap.
+QUESTION_BUFFER = 2
 
 
 @dataclass(frozen=True)
@@ -76,42 +76,6 @@ class Generator(Protocol):
     ) -> Generated[QuizQuestion]: ...
 
 
-# --- what the model is asked to return -----------------------------------------------------------
-
-
-class _Draft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DraftCard(_Draft):
-    type: FlashcardType
-    term: str
-    question: str = Field(min_length=3)
-    answers: Answers
-    context: str
-    example: str
-    relevance_score: RelevanceScore
-
-
-class DraftQuestion(_Draft):
-    type: Literal["mcq", "mca"]
-    question_text: str = Field(min_length=3)
-    options: dict[OptionKey, str]
-    correct_answer: list[OptionKey]
-    explanation: str = Field(min_length=1)
-    source_flashcard_ids: list[str]
-    tags: list[str]
-
-
-def _envelope_schema(key: str, item: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {key: {"type": "array", "items": item.model_json_schema()}},
-        "required": [key],
-        "additionalProperties": False,
-    }
-
-
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
 
 
@@ -150,8 +114,10 @@ class LLMGenerator:
         temperature: float = 0.3,
         max_corrections: int = 2,
         cards_per_chunk: tuple[int, int] = (4, 6),
-        questions_per_card: int = 1,
+        questions_per_card: int = 5,
         max_questions_per_request: int = 20,
+        question_types: Sequence[str] = DEFAULT_TYPES,
+        mca_percent: Mapping[int, int] = DEFAULT_MCA_PERCENT,
     ) -> None:
         self._complete = complete
         self.name = name
@@ -162,6 +128,8 @@ class LLMGenerator:
         self.cards_per_chunk = cards_per_chunk
         self.questions_per_card = questions_per_card
         self.max_questions_per_request = max_questions_per_request
+        self.question_types = tuple(question_types)
+        self.mca_percent = dict(mca_percent)
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -174,6 +142,8 @@ class LLMGenerator:
             "cards_per_chunk": list(self.cards_per_chunk),
             "questions_per_card": self.questions_per_card,
             "max_questions_per_request": self.max_questions_per_request,
+            "question_types": list(self.question_types),
+            "mca_percent": self.mca_percent,
         }
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
@@ -206,40 +176,40 @@ class LLMGenerator:
                 **draft.model_dump(),
             )
 
-        return await self._generate(prompt, "flashcards", DraftCard, build, ctx.priority)
+        return await self._generate(prompt, "flashcards", [DraftCard], build, ctx.priority)
+
+    @property
+    def quiz_group_size(self) -> int:
+        """Cards per quiz request, so that the questions asked (plus the buffer) fit the cap."""
+        return max(1, (self.max_questions_per_request - QUESTION_BUFFER) // self.questions_per_card)
 
     async def quiz(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
     ) -> Generated[QuizQuestion]:
         spec = prompts.levels()[level]
-        count = min(self.max_questions_per_request, max(1, len(cards) * self.questions_per_card))
-        card_lines = [
-            json.dumps(
-                {
-                    "id": c.id,
-                    "term": c.term,
-                    "question": c.question,
-                    "answer": c.answers.concise,
-                    "context": c.context,
-                    "example": c.example,
-                },
-                ensure_ascii=False,
-            )
-            for c in cards
-        ]
+        shares = level_shares(level, self.question_types, self.mca_percent)
+        target = min(
+            self.max_questions_per_request - QUESTION_BUFFER,
+            max(1, len(cards) * self.questions_per_card),
+        )
+        asked = target + QUESTION_BUFFER
         prompt = prompts.template("quiz").substitute(
             _course_fields(ctx),
             level=level,
             level_name=spec.name,
             rubric=spec.rubric,
-            question_count=count,
-            mca_percent=spec.mca_percent,
-            cards="\n".join(card_lines),
+            question_count=asked,
+            type_counts=_type_counts(allocate(shares, asked)),
+            type_rules="\n".join(f"- {prompts.type_rules()[t]}" for t in shares),
+            avoid="",
+            cards="\n".join(_card_line(c) for c in cards),
         )
         known_ids = [c.id for c in cards]
 
         def build(raw: Any) -> QuizQuestion:
-            draft = DraftQuestion.model_validate(raw)
+            draft = question_draft(raw)
+            if draft.model_dump().get("type") not in shares:
+                raise ValueError(f"question type {raw.get('type')!r} was not asked for")
             cited = [i for i in draft.source_flashcard_ids if i in known_ids]
             if not cited:
                 raise ValueError("source_flashcard_ids names none of the given flashcards")
@@ -250,16 +220,22 @@ class LLMGenerator:
                 {**draft.model_dump(), "source_flashcard_ids": cited},
             )
 
-        return await self._generate(prompt, "questions", DraftQuestion, build, ctx.priority)
+        drafts = [QUESTION_DRAFTS[t] for t in shares]
+        result = await self._generate(prompt, "questions", drafts, build, ctx.priority, want=target)
+        result.items = trim_to_mix(result.items, shares, target)
+        return result
 
     async def _generate(
         self,
         prompt: str,
         key: str,
-        draft: type[BaseModel],
+        drafts: Sequence[type[BaseModel]],
         build: Callable[[Any], T],
         priority: Priority,
+        want: int | None = None,
     ) -> Generated[T]:
+        """Ask, validate each item, and re-ask: with the error when a reply is unusable, and for
+        just the missing number when validation dropped items below ``want``."""
         messages = [Message("user", prompt)]
         result: Generated[T] = Generated(items=[])
         last_text = ""
@@ -270,7 +246,7 @@ class LLMGenerator:
                 messages=tuple(messages),
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
-                json_schema=_envelope_schema(key, draft),
+                json_schema=envelope_schema(key, drafts),
                 schema_name=key,
             )
             completion = await self._complete(request, priority)
@@ -278,18 +254,23 @@ class LLMGenerator:
             result.usage = result.usage + completion.usage
             last_text = completion.text
             if completion.truncated:
-                problem = (
-                    "Your reply was cut off at the output token limit, so none of it can be "
-                    "used. Reply again with fewer items and shorter texts, JSON only."
-                )
+                problem = TRUNCATED
             else:
                 problem = self._collect(completion.text, key, build, result)
-                if not problem:
+                missing = (want or 0) - len(result.items)
+                if not problem and missing <= 0:
                     return result
+                if not problem:
+                    reasons = "; ".join(r.reason for r in result.rejected[-5:])
+                    problem = (
+                        f"{missing} more {key} are needed: some of yours were unusable "
+                        f"({reasons}). Write {missing + 1} new {key}, different from the ones "
+                        "you already wrote, following the same instructions. JSON only."
+                    )
             messages += [Message("assistant", completion.text), Message("user", problem)]
-        error_type = (
-            TruncatedOutput if problem.startswith("Your reply was cut off") else (GenerationError)
-        )
+        if result.items:
+            return result  # short of the target, but every item kept is valid
+        error_type = TruncatedOutput if problem == TRUNCATED else GenerationError
         raise error_type(
             f"the model's {key} stayed unusable after {result.calls} attempts: {problem[:300]}",
             attempts=result.calls,
@@ -319,8 +300,50 @@ class LLMGenerator:
                 f"None of the {key} in your reply were valid: {reasons}. "
                 "Reply again with corrected JSON only, following the same instructions."
             )
-        result.items = items
+        result.items.extend(items)
         return ""
+
+
+TRUNCATED = (
+    "Your reply was cut off at the output token limit, so none of it can be used. "
+    "Reply again with fewer items and shorter texts, JSON only."
+)
+
+
+def trim_to_mix(
+    questions: Sequence[QuizQuestion], shares: Mapping[str, float], target: int
+) -> list[QuizQuestion]:
+    """At most ``target`` questions, near-duplicates out, keeping the type mix where the
+    model's questions allow it; the first of each type in reply order win."""
+    unique, _ = dedupe_questions(questions)
+    quota = allocate(shares, min(target, len(unique)))
+    kept: list[QuizQuestion] = []
+    for question in unique:
+        if quota.get(question.type, 0) > 0:
+            quota[question.type] -= 1
+            kept.append(question)
+    leftovers = [q for q in unique if q not in kept]
+    kept += leftovers[: min(target, len(unique)) - len(kept)]
+    order = {id(q): n for n, q in enumerate(unique)}
+    return sorted(kept, key=lambda q: order[id(q)])
+
+
+def _type_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f'{n} of type "{t}"' for t, n in counts.items() if n)
+
+
+def _card_line(card: Flashcard) -> str:
+    return json.dumps(
+        {
+            "id": card.id,
+            "term": card.term,
+            "question": card.question,
+            "answer": card.answers.concise,
+            "context": card.context,
+            "example": card.example,
+        },
+        ensure_ascii=False,
+    )
 
 
 def _course_fields(ctx: GenerationContext) -> dict[str, str]:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flashgen.generation import Generated, GenerationContext, Rejection
 from flashgen.ids import card_id, digest
+from flashgen.mix import DEFAULT_MCA_PERCENT, DEFAULT_TYPES, assign, level_shares
 from flashgen.models import (
+    BLANK,
     Answers,
     CardSource,
     Chunk,
@@ -165,9 +167,23 @@ class OfflineGenerator:
     # Bump when a change to this module changes what it generates, to refresh cached results.
     version = 2
 
+    def __init__(
+        self,
+        question_types: Sequence[str] = DEFAULT_TYPES,
+        mca_percent: Mapping[int, int] = DEFAULT_MCA_PERCENT,
+    ) -> None:
+        self.question_types = tuple(question_types)
+        self.mca_percent = dict(mca_percent)
+
     @property
     def identity(self) -> dict[str, Any]:
-        return {"generator": self.name, "model": self.model, "version": self.version}
+        return {
+            "generator": self.name,
+            "model": self.model,
+            "version": self.version,
+            "question_types": list(self.question_types),
+            "mca_percent": self.mca_percent,
+        }
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
         sentences = _sentences(chunk.text)
@@ -189,18 +205,24 @@ class OfflineGenerator:
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
     ) -> Generated[QuizQuestion]:
         pool = _quiz_pool(cards)
-        builder = _LEVEL_BUILDERS[level]
         questions: list[QuizQuestion] = []
         rejected: list[Rejection] = []
         if len(pool) < 4:
             rejected.append(Rejection(f"{len(pool)} usable cards; quizzes need at least 4"))
             return Generated(items=[], rejected=rejected)
-        multi = _multi_answer_cards(pool, level)
+        shares = level_shares(level, self.question_types, self.mca_percent)
+        kinds = assign([card.id for card in pool], shares, level)
         for index, card in enumerate(pool):
             rng = random.Random(digest(card.id, str(level)))
-            draft = builder(card, index, pool, card.id in multi, rng)
-            if draft is None:
-                continue
+            kind = kinds[card.id]
+            draft = (
+                _EXTRA_BUILDERS[kind](card, index, pool, level, rng)
+                if (kind in _EXTRA_BUILDERS)
+                else None
+            )
+            if draft is None:  # mcq/mca, or an extra type this card cannot make
+                multi = kind == "mca"
+                draft = _LEVEL_BUILDERS[level](card, index, pool, multi, rng)
             try:
                 questions.append(finalize_question(ctx.course.id, ctx.lecture_id, level, draft))
             except ValueError as exc:
@@ -459,10 +481,10 @@ def _to_card(
 # --- quizzes -------------------------------------------------------------------------------------
 
 QuestionDraft = dict[str, Any]
-LevelBuilder = Callable[
-    [Flashcard, int, Sequence[Flashcard], bool, random.Random], "QuestionDraft | None"
+LevelBuilder = Callable[[Flashcard, int, Sequence[Flashcard], bool, random.Random], QuestionDraft]
+ExtraBuilder = Callable[
+    [Flashcard, int, Sequence[Flashcard], int, random.Random], "QuestionDraft | None"
 ]
-_MCA_PERCENT = {1: 5, 2: 30, 3: 50, 4: 70}
 
 
 def _quiz_pool(cards: Sequence[Flashcard]) -> list[Flashcard]:
@@ -478,13 +500,6 @@ def _quiz_pool(cards: Sequence[Flashcard]) -> list[Flashcard]:
         terms.add(term)
         answers.add(answer)
     return pool
-
-
-def _multi_answer_cards(pool: Sequence[Flashcard], level: int) -> set[str]:
-    """The cards whose question is multi-answer: the level's share, chosen by hash, not order."""
-    count = round(len(pool) * _MCA_PERCENT[level] / 100)
-    ranked = sorted(pool, key=lambda card: digest(card.id, "mca", str(level)))
-    return {card.id for card in ranked[:count]}
 
 
 def _others(
@@ -552,7 +567,7 @@ def _pairing_question(
 
 def _level_1(
     card: Flashcard, _: int, pool: Sequence[Flashcard], multi: bool, rng: random.Random
-) -> QuestionDraft | None:
+) -> QuestionDraft:
     if multi:
         return _pairing_question(
             card, pool, rng, 1, "Which of these terms are paired with their correct description?"
@@ -571,7 +586,7 @@ def _level_1(
 
 def _level_2(
     card: Flashcard, _: int, pool: Sequence[Flashcard], multi: bool, rng: random.Random
-) -> QuestionDraft | None:
+) -> QuestionDraft:
     if multi:
         return _pairing_question(
             card, pool, rng, 2, "Which of the following statements are accurate?"
@@ -594,7 +609,7 @@ def _level_2(
 
 def _level_3(
     card: Flashcard, _: int, pool: Sequence[Flashcard], multi: bool, rng: random.Random
-) -> QuestionDraft | None:
+) -> QuestionDraft:
     if multi:
         return _pairing_question(
             card,
@@ -622,7 +637,7 @@ def _level_3(
 
 def _level_4(
     card: Flashcard, index: int, pool: Sequence[Flashcard], multi: bool, rng: random.Random
-) -> QuestionDraft | None:
+) -> QuestionDraft:
     # Pair the card with one from another section where the lecture has one.
     elsewhere = [c for c in pool if c.context != card.context] or [c for c in pool if c != card]
     partner = elsewhere[index % len(elsewhere)]
@@ -660,3 +675,94 @@ def _level_4(
 
 
 _LEVEL_BUILDERS: dict[int, LevelBuilder] = {1: _level_1, 2: _level_2, 3: _level_3, 4: _level_4}
+
+
+# --- opt-in question types -----------------------------------------------------------------------
+
+
+def _base(
+    card: Flashcard, level: int, text: str, explanation: str, sources: Sequence[Flashcard]
+) -> QuestionDraft:
+    return {
+        "question_text": text,
+        "explanation": explanation,
+        "source_flashcard_ids": [c.id for c in sources],
+        "tags": _tags(card, level),
+    }
+
+
+def _true_false(
+    card: Flashcard, _: int, pool: Sequence[Flashcard], level: int, rng: random.Random
+) -> QuestionDraft | None:
+    truthful = rng.random() < 0.5
+    other = _others(card, pool, rng, 1)[0]
+    statement = _statement(card) if truthful else _false_statement(card, other)
+    verdict = "True" if truthful else f"False: that describes {other.term}"
+    explanation = f"{verdict}. {card.term} — {_plain(card.answers.concise)}."
+    return {
+        **_base(card, level, f"True or false? {statement}", explanation, [card]),
+        "type": "true_false",
+        "correct_answer": truthful,
+    }
+
+
+def _fill_in_blank(
+    card: Flashcard, _: int, pool: Sequence[Flashcard], level: int, rng: random.Random
+) -> QuestionDraft | None:
+    text = f"{BLANK} — {card.answers.concise}"
+    explanation = f"The description is of {card.term}."
+    return {
+        **_base(card, level, f"Name the term: {text}", explanation, [card]),
+        "type": "fill_in_blank",
+        "accepted_answers": [card.term],
+    }
+
+
+def _matching(
+    card: Flashcard, _: int, pool: Sequence[Flashcard], level: int, rng: random.Random
+) -> QuestionDraft | None:
+    chosen = [card, *_others(card, pool, rng, 3)]
+    pairs = [{"left": c.term, "right": c.answers.concise} for c in chosen]
+    explanation = "; ".join(f"{c.term}: {_plain(c.answers.concise)}" for c in chosen) + "."
+    return {
+        **_base(card, level, "Match each term with its description.", explanation, chosen),
+        "type": "matching",
+        "pairs": pairs,
+    }
+
+
+def _categorization(
+    card: Flashcard, _: int, pool: Sequence[Flashcard], level: int, rng: random.Random
+) -> QuestionDraft | None:
+    sections: dict[str, list[Flashcard]] = {}
+    for other in pool:
+        if other.context:
+            sections.setdefault(other.context, []).append(other)
+    if card.context not in sections or len(sections) < 2:
+        return None
+    others = sorted(name for name in sections if name != card.context)
+    picked = [card.context, others[rng.randrange(len(others))]]
+    members = {name: sections[name][:3] for name in picked}
+    chosen = [c for name in picked for c in members[name]]
+    explanation = (
+        "; ".join(f"{name}: {', '.join(c.term for c in members[name])}" for name in picked) + "."
+    )
+    return {
+        **_base(
+            card,
+            level,
+            "Sort these terms into the section of the lecture that introduces them.",
+            explanation,
+            chosen,
+        ),
+        "type": "categorization",
+        "categories": {name: [c.term for c in members[name]] for name in picked},
+    }
+
+
+_EXTRA_BUILDERS: dict[str, ExtraBuilder] = {
+    "true_false": _true_false,
+    "fill_in_blank": _fill_in_blank,
+    "matching": _matching,
+    "categorization": _categorization,
+}

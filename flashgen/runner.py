@@ -30,10 +30,6 @@ from flashgen.scheduler import RetryPolicy, Scheduler
 from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
 
-# Cards per quiz request for model generators: enough for varied questions, small enough that
-# a reply stays well under the output token limit.
-LLM_QUIZ_GROUP_SIZE = 10
-
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -128,7 +124,7 @@ async def open_generator(
 
     name, reason = choose_provider(settings)
     if name == "offline":
-        yield ChosenGenerator(OfflineGenerator(), reason)
+        yield ChosenGenerator(OfflineGenerator(settings.types, settings.mca_percent), reason)
         return
     from flashgen.pricing import PriceTable
 
@@ -146,6 +142,11 @@ async def open_generator(
         max_tokens=settings.max_tokens,
         temperature=settings.temperature,
         max_corrections=settings.max_corrections,
+        cards_per_chunk=(settings.cards_per_chunk_min, settings.cards_per_chunk_max),
+        questions_per_card=settings.questions_per_card,
+        max_questions_per_request=settings.max_questions_per_request,
+        question_types=settings.types,
+        mca_percent=settings.mca_percent,
     )
     try:
         yield ChosenGenerator(generator, reason)
@@ -177,8 +178,12 @@ async def run_course(
                 emit,
                 language=settings.language or scan.course.language,
                 sequential=settings.sequential,
+                # The offline generator draws distractors from all of a lecture's cards.
                 quiz_group_size=(
-                    None if isinstance(generator, OfflineGenerator) else LLM_QUIZ_GROUP_SIZE
+                    generator.quiz_group_size if isinstance(generator, LLMGenerator) else None
+                ),
+                questions_per_card=(
+                    generator.questions_per_card if isinstance(generator, LLMGenerator) else 1
                 ),
                 cache=cache,
                 force=options.force,

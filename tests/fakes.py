@@ -32,15 +32,42 @@ def card_json(term: str) -> dict[str, object]:
     }
 
 
+_TOPICS = [
+    "osmosis",
+    "diffusion",
+    "ribosomes",
+    "glycolysis",
+    "photosynthesis",
+    "mitosis",
+    "meiosis",
+    "enzymes",
+    "membranes",
+    "chromosomes",
+    "proteins",
+    "lipids",
+    "vesicles",
+    "nucleotides",
+    "replication",
+    "transcription",
+    "translation",
+    "respiration",
+    "fermentation",
+    "chlorophyll",
+]
+
+
 def question_json(card_id: str, n: int) -> dict[str, object]:
+    """A valid question whose wording differs from question ``n ± 1`` by more than a number."""
+    topic = _TOPICS[n % len(_TOPICS)]
+    a, b, c, d = (_TOPICS[(n + k * 7) % len(_TOPICS)] for k in range(1, 5))
     return {
         "type": "mcq",
-        "question_text": f"Question {n} about {card_id}?",
+        "question_text": f"In {card_id}, what role does {topic} play (case {n})?",
         "options": {
             "A": f"right answer {n}",
-            "B": f"wrong {n} one",
-            "C": f"wrong {n} two",
-            "D": f"wrong {n} three",
+            "B": f"it blocks {a} and {b}",
+            "C": f"it replaces {c}",
+            "D": f"it mimics {d} entirely",
         },
         "correct_answer": ["A"],
         "explanation": f"Option A is correct: right answer {n}.",
@@ -57,7 +84,8 @@ def model_reply(request: CompletionRequest) -> str:
         words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:3] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
     ids = _CARD_LINE.findall(prompt.split("<flashcards>")[1])
-    return json.dumps({"questions": [question_json(i, n) for n, i in enumerate(ids)]})
+    asked = int(re.search(r"Write exactly (\d+) questions", prompt).group(1))  # type: ignore[union-attr]
+    return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(asked)]})
 
 
 @dataclass

@@ -150,6 +150,7 @@ async def test_sequential_runs_one_task_at_a_time_in_order(tmp_path: Path) -> No
 
 class FailingGenerator(OfflineGenerator):
     def __init__(self, fail_chunk: int, error: Exception) -> None:
+        super().__init__()
         self.fail_chunk = fail_chunk
         self.error = error
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.generation import GenerationContext, LLMGenerator, parse_items
-from flashgen.models import Chunk, Course
+from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
 from flashgen.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
 
@@ -79,19 +80,88 @@ async def test_empty_list_is_a_valid_answer_for_content_free_chunks() -> None:
     assert result.items == [] and result.calls == 1
 
 
-async def test_quiz_questions_cite_known_cards_and_are_shuffled() -> None:
+async def two_cards() -> list[Flashcard]:
     card_reply = json.dumps({"flashcards": [card_json(t) for t in ("alpha", "beta")]})
-    cards = (await generator(FakeProvider(script=[card_reply])).flashcards(CHUNK, CTX)).items
+    return (await generator(FakeProvider(script=[card_reply])).flashcards(CHUNK, CTX)).items
+
+
+def quiz_generator(provider: FakeProvider, **options: Any) -> LLMGenerator:
+    scheduler = Scheduler(provider, concurrency=2)
+    return LLMGenerator(scheduler.complete, name="fake", model="fake-1", **options)
+
+
+async def test_quiz_questions_cite_known_cards_and_are_shuffled() -> None:
+    cards = await two_cards()
     questions = [question_json(cards[0].id, 1), question_json("made-up-id", 2)]
     provider = FakeProvider(script=[json.dumps({"questions": questions})])
-    result = await generator(provider).quiz(cards, 2, CTX)
+    result = await quiz_generator(provider, questions_per_card=1, max_corrections=0).quiz(
+        cards, 2, CTX
+    )
     [question] = result.items
     assert question.difficulty_level == 2 and question.source_flashcard_ids == [cards[0].id]
     assert "none of the given flashcards" in result.rejected[0].reason
     prompt = provider.requests[0].messages[0].content
     assert "Level 2" in prompt and cards[0].id in prompt
+    assert isinstance(question, ChoiceQuestion)
     assert question.options[question.correct_answer[0]] == "right answer 1"
     assert f"Option {question.correct_answer[0]} is correct" in question.explanation
+
+
+async def test_quiz_asks_a_buffer_then_trims_to_the_target() -> None:
+    cards = await two_cards()
+    provider = FakeProvider(
+        reply=lambda r: json.dumps(
+            {"questions": [question_json(cards[n % 2].id, n) for n in range(12)]}
+        )
+    )
+    result = await quiz_generator(provider, questions_per_card=5).quiz(cards, 1, CTX)
+    prompt = provider.requests[0].messages[0].content
+    assert "Write exactly 12 questions" in prompt  # 2 cards × 5 + a buffer of 2
+    assert '11 of type "mcq", 1 of type "mca"' in prompt
+    assert len(result.items) == 10 and result.calls == 1
+
+
+async def test_only_the_missing_count_is_re_asked() -> None:
+    cards = await two_cards()
+    good = [question_json(cards[0].id, n) for n in range(3)]
+    bad = [{**question_json(cards[0].id, 9), "correct_answer": ["A", "B"]}]
+    more = [question_json(cards[1].id, n) for n in range(10, 14)]
+    provider = FakeProvider(
+        script=[json.dumps({"questions": good + bad}), json.dumps({"questions": more})]
+    )
+    result = await quiz_generator(provider, questions_per_card=3).quiz(cards, 1, CTX)
+    follow_up = provider.requests[1].messages[-1].content
+    assert "3 more questions are needed" in follow_up and "Write 4 new questions" in follow_up
+    assert "exactly one correct answer" in follow_up
+    assert len(result.items) == 6 and result.calls == 2
+
+
+async def test_types_not_asked_for_are_rejected_and_others_are_described() -> None:
+    cards = await two_cards()
+    true_false = {
+        "type": "true_false",
+        "question_text": "Alpha is a thing?",
+        "correct_answer": True,
+        "explanation": "It is.",
+        "source_flashcard_ids": [cards[0].id],
+        "tags": [],
+    }
+    matching = {
+        "type": "matching",
+        "question_text": "Match them.",
+        "pairs": [{"left": "alpha", "right": "first"}, {"left": "beta", "right": "second"}],
+        "explanation": "alpha: first; beta: second.",
+        "source_flashcard_ids": [cards[0].id, cards[1].id],
+        "tags": [],
+    }
+    provider = FakeProvider(script=[json.dumps({"questions": [true_false, matching]})])
+    result = await quiz_generator(
+        provider, questions_per_card=1, max_corrections=0, question_types=["mcq", "matching"]
+    ).quiz(cards, 3, CTX)
+    assert [q.type for q in result.items] == ["matching"]
+    assert "was not asked for" in result.rejected[0].reason
+    prompt = provider.requests[0].messages[0].content
+    assert '"matching": "pairs"' in prompt and '"true_false"' not in prompt
 
 
 def test_parse_items_accepts_fences_and_bare_lists() -> None:

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-_FILES = ("flashcards.md", "quiz.md", "levels.toml")
+_FILES = ("flashcards.md", "quiz.md", "levels.toml", "question_types.toml")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,11 @@ def levels() -> dict[int, LevelSpec]:
         int(key): LevelSpec(int(key), value["name"], int(value["mca_percent"]), value["rubric"])
         for key, value in data.items()
     }
+
+
+@cache
+def type_rules() -> dict[str, str]:
+    return {str(k): str(v) for k, v in tomllib.loads(_read("question_types.toml")).items()}
 
 
 @cache
