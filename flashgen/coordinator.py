@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from flashgen import prompts
 from flashgen.cache import TaskCache, task_key
+from flashgen.course_dedupe import dedupe_course
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import (
     FileSaved,
@@ -128,9 +129,26 @@ class Coordinator:
     async def run(self, lectures: Sequence[PreparedLecture]) -> list[LectureOutcome]:
         for lecture in lectures:
             self.emit(LecturePlanned(lecture.id, len(lecture.chunks), len(lecture.chunks)))
-        return await self._all(
+        outcomes = await self._all(
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )
+        for lecture_id in dedupe_course(self.store, self.store.lecture_ids()):
+            self._announce_files(lecture_id)
+        return outcomes
+
+    def _announce_files(self, lecture_id: str) -> None:
+        """Tell subscribers what a lecture's files hold after the course-wide dedupe."""
+        cards = self.store.load_flashcards(lecture_id)
+        if cards is not None:
+            path = str(self.store.flashcards_path(lecture_id))
+            self.emit(FileSaved(lecture_id, path, cards.metadata.status, len(cards.flashcards)))
+        for level in self.levels:
+            quiz = self.store.load_quiz(lecture_id, level)
+            if quiz is not None:
+                path = str(self.store.quiz_path(lecture_id, level))
+                self.emit(
+                    FileSaved(lecture_id, path, quiz.metadata.status, len(quiz.questions), level)
+                )
 
     async def _all(self, jobs: Sequence[Awaitable[T]]) -> list[T]:
         """Run jobs concurrently, or one after another in order when sequential."""
@@ -183,13 +201,11 @@ class Coordinator:
             ]
         )
         questions = [q for result, _ in results if result for q in result.items]
-        failed_cards = {
-            card.id
-            for group, (_, r) in zip(groups, results, strict=True)
-            if not r.ok
-            for card in group
+        redone = {
+            card.id for group, (_, r) in zip(groups, results, strict=True) if r.ok for card in group
         }
-        questions += self._kept_questions(lecture_id, level, failed_cards)
+        if not all(r.ok for _, r in results):
+            questions += self._kept_questions(lecture_id, level, redone)
         questions, _ = dedupe_questions(questions)
         failed = [
             r.failure(expected_items=len(group) * self.questions_per_card)
@@ -301,7 +317,9 @@ class Coordinator:
                 task_id,
                 "succeeded",
                 items=len(result.items),
-                rejected=len(result.rejected),
+                rejected=tuple(
+                    f"{r.reason}: {r.item}" if r.item else r.reason for r in result.rejected
+                ),
                 usage=result.usage,
                 calls=result.calls,
                 seconds=time.perf_counter() - started,
@@ -361,15 +379,12 @@ class Coordinator:
             return []
         return [card for card in existing.flashcards if card.source.chunk in failed_chunks]
 
-    def _kept_questions(
-        self, lecture_id: str, level: int, failed_cards: set[str]
-    ) -> list[QuizQuestion]:
-        if not failed_cards:
-            return []
+    def _kept_questions(self, lecture_id: str, level: int, redone: set[str]) -> list[QuizQuestion]:
+        """Questions an earlier run saved that no successful task of this run replaces."""
         existing = self.store.load_quiz(lecture_id, level)
         if existing is None:
             return []
-        return [q for q in existing.questions if failed_cards & set(q.source_flashcard_ids)]
+        return [q for q in existing.questions if not set(q.source_flashcard_ids) <= redone]
 
     def _metadata_fields(
         self, lecture_id: str, failed: list[FailedTask], ok: int, total: int

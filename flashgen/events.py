@@ -38,7 +38,7 @@ class TaskUpdate:
     task_id: str
     status: TaskStatus
     items: int = 0
-    rejected: int = 0
+    rejected: tuple[str, ...] = ()
     usage: Usage = field(default_factory=Usage)
     calls: int = 0
     error: str = ""

@@ -35,7 +35,7 @@ class TaskRecord:
     status: str = "pending"
     level: int | None = None
     items: int = 0
-    rejected: int = 0
+    rejected: tuple[str, ...] = ()
     calls: int = 0
     error: str = ""
     seconds: float = 0.0
@@ -164,6 +164,11 @@ class RunSummary:
                 f"{usage.cached_tokens:,} cached, {usage.thinking_tokens:,} thinking",
             ),
             ("cost", _cost_line(self)),
+            (
+                "rejected",
+                f"{sum(len(t.rejected) for t in self.tasks.values())} generated items "
+                "failed validation (reasons in run_report.json)",
+            ),
             ("retries", str(self.retries)),
             ("wall time", f"{self.seconds:.1f} s"),
         ]
@@ -222,7 +227,8 @@ class RunSummary:
                     "level": t.level,
                     "status": t.status,
                     "items": t.items,
-                    "rejected": t.rejected,
+                    "rejected": len(t.rejected),
+                    "rejected_reasons": list(t.rejected),
                     "calls": t.calls,
                     "error": t.error,
                     "seconds": round(t.seconds, 3),

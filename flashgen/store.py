@@ -63,6 +63,15 @@ class OutputStore:
     def __init__(self, output_dir: Path, course_id: str) -> None:
         self.course_dir = output_dir / course_id
 
+    def lecture_ids(self) -> list[str]:
+        """Lectures with saved flashcards, in course order."""
+        from flashgen.discovery import natural_key
+
+        if not self.course_dir.is_dir():
+            return []
+        found = [p.parent.name for p in self.course_dir.glob(f"*/{FLASHCARDS_FILE}")]
+        return sorted(found, key=lambda name: (natural_key(name), name))
+
     def lecture_dir(self, lecture_id: str) -> Path:
         return self.course_dir / lecture_id
 

@@ -23,8 +23,12 @@ LETTERS = ("A", "B", "C", "D")
 _QUESTION = TypeAdapter(QuizQuestion)
 _CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|those)\b", re.I)
 _LETTER_REFERENCE = re.compile(r"\b((?:option|answer|choice)s?\s+)([A-D])\b|\(([A-D])\)", re.I)
-# Two items at least this similar (rapidfuzz token_set_ratio, 0–100) are the same item.
-DUPLICATE_SIMILARITY = 90.0
+# Two texts at least this similar (rapidfuzz ratio, 0–100) are the same item.
+DUPLICATE_SIMILARITY = 97.0
+_STOPWORDS = frozenset(
+    "a an the of to in on at for and or is are be by with as it its this that these those "
+    "which what does do".split()
+)
 
 T = TypeVar("T")
 
@@ -114,7 +118,9 @@ def dedupe(
     dropped: list[T] = []
     for item in items:
         candidate = normalise(text(item))
-        if ident(item) in kept_ids or any(_similar(candidate, other) for other in kept_texts):
+        if ident(item) in kept_ids or any(
+            is_near_duplicate(candidate, other) for other in kept_texts
+        ):
             dropped.append(item)
             continue
         kept.append(item)
@@ -123,11 +129,20 @@ def dedupe(
     return kept, dropped
 
 
-def _similar(a: str, b: str) -> bool:
+def is_near_duplicate(a: str, b: str) -> bool:
+    """Whether two normalised texts say the same thing: the same content words in any order
+    ("the", "a", punctuation and case aside), or a character-level match of at least
+    ``DUPLICATE_SIMILARITY`` (typos). Fuzzier rules merged "stable" with "unstable sort" and
+    "mitosis" with "meiosis", which are different questions."""
     if a == b:
         return True
-    # token_set_ratio alone calls a sentence a duplicate of any sentence containing it.
-    return fuzz.token_set_ratio(a, b) >= DUPLICATE_SIMILARITY and fuzz.ratio(a, b) >= 80
+    if _content_words(a) == _content_words(b):
+        return True
+    return fuzz.ratio(a, b) >= DUPLICATE_SIMILARITY
+
+
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(word for word in text.split() if word not in _STOPWORDS)
 
 
 def card_text(card: Flashcard) -> str:
@@ -136,7 +151,7 @@ def card_text(card: Flashcard) -> str:
 
 def question_text(question: QuizQuestion) -> str:
     if isinstance(question, ChoiceQuestion):
-        options = " ".join(question.options[k] for k in sorted(question.options))
+        options = " ".join(sorted(question.options.values()))  # the order is a shuffle
         return f"{question.question_text} {options}"
     return question.question_text
 

@@ -140,6 +140,15 @@ def final_updates(events: list[Event]) -> dict[str, TaskUpdate]:
     return {e.task_id: e for e in events if isinstance(e, TaskUpdate) and e.status != "started"}
 
 
+def saved_cards(out: Path) -> dict[str, tuple[str, str]]:
+    """Card id → (lecture, question) for every saved card."""
+    cards = {}
+    for path in out.rglob("flashcards.json"):
+        for card in json.loads(path.read_text())["flashcards"]:
+            cards[card["id"]] = (path.parent.name, card["question"])
+    return cards
+
+
 def saved_ids(out: Path) -> set[str]:
     ids = set()
     for path in out.rglob("*.json"):
@@ -153,8 +162,8 @@ async def test_every_task_ends_recorded_and_a_rerun_does_only_the_rest(tmp_path:
     statuses = {u.status for u in first.values()}
     assert statuses <= {"succeeded", "failed"} and "failed" in statuses
     failed = {t for t, u in first.items() if u.status == "failed"}
-    ids_after_first = saved_ids(tmp_path)
-    assert ids_after_first
+    cards_after_first = saved_cards(tmp_path)
+    assert cards_after_first
 
     # Quiz tasks of a lecture whose cards changed get new input; everything else is cached.
     changed = {t.split("/")[0] for t in failed if "/flashcards/" in t}
@@ -168,9 +177,12 @@ async def test_every_task_ends_recorded_and_a_rerun_does_only_the_rest(tmp_path:
     assert all(t in expected or t.split("/")[0] in expected_quiz_lectures for t in ran)
     assert len(healthy.calls) == len(ran)
     assert {u.status for u in second.values()} <= {"succeeded", "cached"}
-    # Every card saved the first time is still there.
-    cards_first = {i for i in ids_after_first if "-fc-" in i}
-    assert cards_first <= saved_ids(tmp_path)
+    # Every card saved the first time is still there, or an earlier lecture now holds the same
+    # card (the course-wide dedupe keeps the earlier lecture's copy).
+    final = saved_cards(tmp_path)
+    for card_id, (lecture, question) in cards_after_first.items():
+        if card_id not in final:
+            assert any(q == question and lec < lecture for lec, q in final.values()), card_id
 
 
 async def test_a_failing_forced_rerun_keeps_every_earlier_result(tmp_path: Path) -> None:

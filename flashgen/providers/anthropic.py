@@ -1,0 +1,127 @@
+"""Anthropic Messages API through the official SDK (``AsyncAnthropic``), imported lazily.
+
+The installed SDK (2.x) speaks API version 2026-10-21, which removed ``temperature``: sending it
+is a 400, so the request's temperature is not passed on. Structured output uses the API's own
+JSON-schema mode (``output_config.format``); the SDK's ``transform_schema`` first rewrites the
+schema into the subset the API accepts, as the SDK's own ``messages.parse`` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
+from flashgen.providers.common import (
+    AdapterBase,
+    AdapterConfig,
+    ErrorKinds,
+    HttpFailure,
+    UnreadableResponse,
+    error_field,
+    parse_rate_limit_headers,
+    stainless_error_kinds,
+)
+
+if TYPE_CHECKING:
+    import httpx2
+    from anthropic.types import Message as AnthropicMessage
+    from anthropic.types import MessageParam, OutputConfigParam
+
+KEY_VARIABLE = "ANTHROPIC_API_KEY"
+# "model_context_window_exceeded" also cuts the answer short, so it is a truncation too.
+_STOP_REASONS: dict[str, StopReason] = {
+    "end_turn": "end",
+    "stop_sequence": "end",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+}
+
+
+class AnthropicProvider(AdapterBase):
+    name = "anthropic"
+    key_variable = KEY_VARIABLE
+
+    def __init__(self, config: AdapterConfig) -> None:
+        import anthropic
+
+        self._client = anthropic.AsyncAnthropic(
+            api_key=config.required_key(),
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=0,
+        )
+        super().__init__(config, resolved_base_url=str(self._client.base_url))
+
+    async def _complete(self, request: CompletionRequest) -> Completion:
+        message, headers = await self._send(request)
+        usage = message.usage
+        if usage is None or message.content is None:
+            raise UnreadableResponse("no usage or content")
+        cached = usage.cache_read_input_tokens or 0
+        # The API counts cache reads and writes apart from input_tokens; flashgen's input
+        # count includes them so that cached_tokens is a share of it, as for the other APIs.
+        input_tokens = usage.input_tokens + cached + (usage.cache_creation_input_tokens or 0)
+        details = usage.output_tokens_details
+        return Completion(
+            text="".join(block.text for block in message.content if block.type == "text"),
+            usage=self._usage(
+                input_tokens=input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_tokens=cached,
+                thinking_tokens=details.thinking_tokens if details else 0,
+            ),
+            model=message.model,
+            stop_reason=_STOP_REASONS.get(message.stop_reason or "", "other"),
+            rate_limits=parse_rate_limit_headers(headers),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def _send(self, request: CompletionRequest) -> tuple[AnthropicMessage, httpx2.Headers]:
+        from anthropic import omit
+
+        raw = await self._client.messages.with_raw_response.create(
+            model=self.model,
+            max_tokens=request.max_tokens,
+            system=request.system or omit,
+            messages=[_message_param(turn) for turn in request.messages],
+            output_config=_output_config(request.json_schema) or omit,
+        )
+        return await raw.parse(), raw.headers
+
+    def _error_kinds(self) -> ErrorKinds:
+        import anthropic
+
+        return stainless_error_kinds(anthropic)
+
+    def _http_failure(self, err: Exception) -> HttpFailure | None:
+        import anthropic
+
+        if not isinstance(err, anthropic.APIStatusError):
+            return None
+        return HttpFailure(
+            status=err.status_code,
+            message=err.api_message or error_field(err.body, "error", "message"),
+            code=err.type or "",
+            headers=err.response.headers,
+        )
+
+
+def _message_param(turn: Message) -> MessageParam:
+    if turn.role == "user":
+        return {"role": "user", "content": turn.content}
+    return {"role": "assistant", "content": turn.content}
+
+
+def _output_config(schema: dict[str, Any] | None) -> OutputConfigParam | None:
+    if schema is None:
+        return None
+    from anthropic import transform_schema
+
+    try:
+        api_schema = transform_schema(schema)
+    except ValueError:
+        # transform_schema refuses a schema without a "type"; the API may still take it.
+        api_schema = schema
+    return {"format": {"type": "json_schema", "schema": api_schema}}

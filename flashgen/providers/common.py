@@ -1,0 +1,437 @@
+"""What the three adapters share, so that each adapter only translates its own SDK's shapes.
+
+- ``AdapterConfig`` / ``AdapterBase``: what an adapter is built from, and the state it keeps.
+- ``guarded``: runs an SDK call and turns its exceptions into flashgen's, in one place.
+- ``ErrorMapper``: HTTP status + error body → ``RateLimited`` / ``TransientProviderError`` /
+  ``FatalProviderError``, with messages that say what to fix and never carry the API key.
+- ``retry_after_from_headers``, ``google_retry_delay``: the server's advice on when to retry.
+- ``parse_rate_limit_headers``: Anthropic and OpenAI rate-limit headers → ``RateLimitHints``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from flashgen.errors import (
+    FatalProviderError,
+    ProviderError,
+    RateLimited,
+    TransientProviderError,
+)
+from flashgen.models import Usage
+from flashgen.pricing import PriceTable
+from flashgen.providers.base import Completion, CompletionRequest, RateLimitHints
+
+T = TypeVar("T")
+
+MAX_DETAIL_CHARS = 300
+REDACTED = "[redacted]"
+# Keys the providers hand out, also in the masked form OpenAI echoes ("sk-proj-****abcd").
+_KEY_LIKE = re.compile(r"(sk-[A-Za-z0-9_\-*.]{4,}|AIza[0-9A-Za-z_\-]{8,})")
+# Statuses where the same request may well succeed a moment later.
+_TRANSIENT_STATUSES = frozenset({408, 409, 425})
+_OVERLOADED = 529
+
+
+# --- the adapters' common ground ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """Everything an adapter is built from; ``base_url=None`` leaves the SDK its own default."""
+
+    model: str
+    prices: PriceTable
+    timeout: float
+    base_url: str | None = None
+    api_key: SecretStr | None = field(default=None, repr=False)
+
+    def required_key(self) -> str:
+        """The key as the SDK wants it; the factory checks for it before building an adapter."""
+        if self.api_key is None:
+            raise ValueError("this provider needs an API key")
+        return self.api_key.get_secret_value()
+
+
+class UnreadableResponse(Exception):
+    """A 200 response that lacks what every answer of its API has: not the API, or broken."""
+
+
+@dataclass(frozen=True)
+class ErrorKinds:
+    timeout: tuple[type[Exception], ...]
+    connection: tuple[type[Exception], ...]
+    unreadable: tuple[type[Exception], ...]
+
+
+def stainless_error_kinds(sdk: ModuleType) -> ErrorKinds:
+    """Anthropic's and OpenAI's SDKs come from the same generator and name these alike."""
+    return ErrorKinds(
+        timeout=(sdk.APITimeoutError,),
+        connection=(sdk.APIConnectionError,),
+        unreadable=(sdk.APIResponseValidationError,),
+    )
+
+
+class AdapterBase(ABC):
+    """The model, its prices and the error mapper; subclasses add one SDK client."""
+
+    name: str
+    key_variable: str
+
+    def __init__(self, config: AdapterConfig, *, resolved_base_url: str) -> None:
+        self.model = config.model
+        self._prices = config.prices
+        self._errors = ErrorMapper(
+            provider=self.name,
+            model=config.model,
+            key_variable=self.key_variable,
+            base_url=resolved_base_url,
+            timeout=config.timeout,
+            secret=config.api_key,
+        )
+
+    def __repr__(self) -> str:
+        safe_url = _safe_url(self._errors.base_url)
+        return f"{type(self).__name__}(model={self.model!r}, base_url={safe_url!r})"
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return await guarded(self._complete(request), self._translate)
+
+    @abstractmethod
+    async def _complete(self, request: CompletionRequest) -> Completion:
+        """One call through the SDK; its exceptions are translated by ``complete``."""
+
+    @abstractmethod
+    def _error_kinds(self) -> ErrorKinds:
+        """The SDK's exception classes for the failures that have no HTTP status."""
+
+    @abstractmethod
+    def _http_failure(self, err: Exception) -> HttpFailure | None:
+        """``err`` reduced to an ``HttpFailure`` if it is the SDK's error for a status >= 400."""
+
+    def _translate(self, err: Exception) -> ProviderError | None:
+        failure = self._http_failure(err)
+        if failure is not None:
+            return self._errors.status_error(failure)
+        kinds = self._error_kinds()
+        # Timeouts first: in the SDKs a timeout is also a kind of connection error.
+        if isinstance(err, kinds.timeout):
+            return self._errors.timeout_error()
+        if isinstance(err, kinds.connection):
+            return self._errors.connection_error()
+        if isinstance(err, (*kinds.unreadable, UnreadableResponse, json.JSONDecodeError)):
+            return self._errors.response_error()
+        return None
+
+    def _usage(
+        self, *, input_tokens: int, output_tokens: int, cached_tokens: int, thinking_tokens: int
+    ) -> Usage:
+        """``input_tokens`` counts cached ones too; ``output_tokens`` counts thinking ones too."""
+        tokens = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_tokens=cached_tokens,
+            thinking_tokens=thinking_tokens,
+        )
+        return tokens.model_copy(update={"cost_usd": self._prices.cost(self.model, tokens)})
+
+
+# --- running an SDK call ----------------------------------------------------------------------
+
+
+async def guarded(call: Awaitable[T], translate: Callable[[Exception], ProviderError | None]) -> T:
+    """Await ``call``; an exception ``translate`` knows becomes flashgen's, others propagate."""
+    try:
+        return await call
+    except Exception as err:
+        mapped = translate(err)
+        if mapped is None:
+            raise
+    # Raised outside the ``except`` block so the SDK exception is not kept as ``__context__``:
+    # it holds the request, whose headers carry the API key.
+    raise mapped
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpFailure:
+    """An error response, reduced to what flashgen needs from any of the three APIs."""
+
+    status: int
+    message: str = ""
+    code: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    retry_after: float | None = None
+    daily_quota: bool = False
+    bad_key: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorMapper:
+    """Builds flashgen errors for one provider; ``secret`` is only used to scrub messages."""
+
+    provider: str
+    model: str
+    key_variable: str
+    base_url: str
+    timeout: float
+    secret: SecretStr | None = field(default=None, repr=False)
+
+    def timeout_error(self) -> TransientProviderError:
+        return TransientProviderError(
+            f"{self.provider} did not answer within {self.timeout:g} s",
+            hint="try again later, or allow more time with --timeout / FLASHGEN_TIMEOUT",
+        )
+
+    def connection_error(self) -> TransientProviderError:
+        return TransientProviderError(
+            f"could not connect to {self.provider} at {_safe_url(self.base_url)}",
+            hint="check the network, or the base URL if you set one",
+        )
+
+    def response_error(self) -> TransientProviderError:
+        return TransientProviderError(
+            f"{self.provider} sent a response flashgen could not read",
+            hint="try again; if it persists, check the base URL points at the right API",
+        )
+
+    def status_error(self, failure: HttpFailure) -> ProviderError:
+        detail = self._detail(failure)
+        status = failure.status
+        if failure.daily_quota:
+            return FatalProviderError(
+                f"{self.provider} quota is used up ({detail})",
+                hint="wait for the quota to reset or raise it in the provider's console",
+            )
+        if status in (429, _OVERLOADED):
+            return RateLimited(
+                f"{self.provider} is rate limiting or overloaded ({detail})",
+                retry_after=(
+                    failure.retry_after
+                    if failure.retry_after is not None
+                    else retry_after_from_headers(failure.headers)
+                ),
+                hint="flashgen waits and retries; lower --max-concurrency if this keeps happening",
+            )
+        if failure.bad_key or status in (401, 403):
+            return FatalProviderError(
+                f"{self.provider} rejected the API key or its permissions ({detail})",
+                hint=f"check {self.key_variable}",
+            )
+        if status == 404:
+            return FatalProviderError(
+                f"{self.provider} does not know model '{self.model}' or the endpoint ({detail})",
+                hint="check --model / FLASHGEN_MODEL and --base-url",
+            )
+        if status in _TRANSIENT_STATUSES or status >= 500:
+            return TransientProviderError(
+                f"{self.provider} had a server error ({detail})",
+                hint="flashgen retries; if it persists, check the provider's status page",
+            )
+        return FatalProviderError(
+            f"{self.provider} rejected the request as invalid ({detail})",
+            hint="check --model and settings such as max_tokens; retrying cannot help",
+        )
+
+    def _detail(self, failure: HttpFailure) -> str:
+        parts = [f"HTTP {failure.status}"]
+        if failure.code:
+            parts.append(failure.code)
+        text = " ".join(parts)
+        message = redact(failure.message.strip(), self.secret)
+        if len(message) > MAX_DETAIL_CHARS:
+            message = message[:MAX_DETAIL_CHARS] + "…"
+        return f"{text}: {message}" if message else text
+
+
+def redact(text: str, secret: SecretStr | None) -> str:
+    """``text`` without the key itself or anything shaped like a provider key."""
+    if secret is not None and secret.get_secret_value():
+        text = text.replace(secret.get_secret_value(), REDACTED)
+    return _KEY_LIKE.sub(REDACTED, text)
+
+
+def _safe_url(url: str) -> str:
+    # A base URL may carry credentials ("https://user:pass@host") or a key in its query.
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else url
+
+
+def error_field(body: object, *path: str) -> str:
+    """``body[path[0]][path[1]]…`` as text, or "" where the body has no such field."""
+    node: Any = body
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return ""
+        node = node[key]
+    return node if isinstance(node, str) else ""
+
+
+# --- when to retry ----------------------------------------------------------------------------
+
+
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
+    """``retry-after-ms``, else ``retry-after`` as seconds or as an HTTP date."""
+    lowered = _lower(headers)
+    millis = _as_float(lowered.get("retry-after-ms"))
+    if millis is not None:
+        return max(millis / 1000, 0.0)
+    value = lowered.get("retry-after", "").strip()
+    if not value:
+        return None
+    seconds = _as_float(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(moment.timestamp() - time.time(), 0.0)
+
+
+def google_retry_delay(body: object) -> float | None:
+    """``retryDelay`` ("7s", "0.5s") of a google.rpc.RetryInfo in an error body's details."""
+    for detail in _google_details(body):
+        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            return parse_duration(str(detail.get("retryDelay", "")))
+    return None
+
+
+def google_daily_quota(body: object) -> bool:
+    """Whether a google.rpc.QuotaFailure names a per-day quota, which no retry today can fix."""
+    for detail in _google_details(body):
+        if str(detail.get("@type", "")).endswith("google.rpc.QuotaFailure"):
+            violations = detail.get("violations") or []
+            return any("perday" in str(v.get("quotaId", "")).lower() for v in violations)
+    return False
+
+
+def google_bad_key(body: object) -> bool:
+    """Gemini answers a wrong key with 400 INVALID_ARGUMENT and an ErrorInfo reason."""
+    return any(
+        str(detail.get("@type", "")).endswith("google.rpc.ErrorInfo")
+        and detail.get("reason") == "API_KEY_INVALID"
+        for detail in _google_details(body)
+    )
+
+
+def _google_details(body: object) -> list[Mapping[str, Any]]:
+    error = body.get("error", body) if isinstance(body, Mapping) else None
+    details = error.get("details") if isinstance(error, Mapping) else None
+    if not isinstance(details, list):
+        return []
+    return [detail for detail in details if isinstance(detail, Mapping)]
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """Go-style durations as OpenAI and Google send them: "20ms", "1s", "6m0s", "1h2m3.5s"."""
+    text = text.strip()
+    if not text or _DURATION_PART.sub("", text):
+        return None
+    return sum(float(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
+
+
+# --- rate-limit headers -----------------------------------------------------------------------
+
+_COUNT_HEADERS: dict[str, str] = {
+    "anthropic-ratelimit-requests-limit": "requests_limit",
+    "anthropic-ratelimit-requests-remaining": "requests_remaining",
+    "anthropic-ratelimit-input-tokens-limit": "input_tokens_limit",
+    "anthropic-ratelimit-input-tokens-remaining": "input_tokens_remaining",
+    "anthropic-ratelimit-output-tokens-limit": "output_tokens_limit",
+    "anthropic-ratelimit-output-tokens-remaining": "output_tokens_remaining",
+    "anthropic-ratelimit-tokens-limit": "tokens_limit",
+    "anthropic-ratelimit-tokens-remaining": "tokens_remaining",
+    "x-ratelimit-limit-requests": "requests_limit",
+    "x-ratelimit-remaining-requests": "requests_remaining",
+    "x-ratelimit-limit-tokens": "tokens_limit",
+    "x-ratelimit-remaining-tokens": "tokens_remaining",
+}
+# First one present wins: the request bucket is the one a scheduler paces by.
+_RESET_HEADERS = (
+    "anthropic-ratelimit-requests-reset",
+    "x-ratelimit-reset-requests",
+    "anthropic-ratelimit-tokens-reset",
+    "anthropic-ratelimit-input-tokens-reset",
+    "anthropic-ratelimit-output-tokens-reset",
+    "x-ratelimit-reset-tokens",
+)
+
+
+def parse_rate_limit_headers(
+    headers: Mapping[str, str], now: datetime | None = None
+) -> RateLimitHints:
+    """Limits, remaining counts and reset time the server announced; malformed ones are skipped."""
+    lowered = _lower(headers)
+    counts = {
+        hint: count
+        for header, hint in _COUNT_HEADERS.items()
+        if (count := _as_int(lowered.get(header))) is not None
+    }
+    reset = next(
+        (
+            seconds
+            for header in _RESET_HEADERS
+            if (seconds := _reset_seconds(lowered.get(header), now)) is not None
+        ),
+        None,
+    )
+    return RateLimitHints(**counts, reset_seconds=reset)
+
+
+def _reset_seconds(value: str | None, now: datetime | None) -> float | None:
+    """Anthropic sends an RFC 3339 time, OpenAI a duration, some compatible servers seconds."""
+    if not value:
+        return None
+    duration = parse_duration(value)
+    if duration is None:
+        duration = _as_float(value)
+    if duration is not None:
+        return max(duration, 0.0)
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    reference = now.timestamp() if now is not None else time.time()
+    return max(moment.timestamp() - reference, 0.0)
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def _as_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _as_float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

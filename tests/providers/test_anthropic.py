@@ -1,0 +1,118 @@
+"""Anthropic specifics: the request body the SDK sends, overload, rate-limit headers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flashgen.errors import RateLimited
+
+from .conftest import MakeProvider
+from .fake_api import (
+    ANTHROPIC,
+    CARD_SCHEMA,
+    FakeApi,
+    Reply,
+    conversation_request,
+    failure_of,
+    simple_request,
+)
+
+
+async def test_schema_goes_in_native_output_config(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(ANTHROPIC.success())
+
+    await make_provider(ANTHROPIC).complete(simple_request(schema=CARD_SCHEMA))
+
+    body = api.requests[0].body
+    assert body["output_config"] == {"format": {"type": "json_schema", "schema": CARD_SCHEMA}}
+    assert "tools" not in body
+
+
+async def test_schema_is_rewritten_into_the_subset_the_api_accepts(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(ANTHROPIC.success())
+    schema = {"type": "object", "properties": {"q": {"type": "string", "minLength": 3}}}
+
+    await make_provider(ANTHROPIC).complete(simple_request(schema=schema))
+
+    sent = api.requests[0].body["output_config"]["format"]["schema"]
+    assert sent["additionalProperties"] is False
+    assert sent["properties"]["q"] == {"type": "string", "description": "{minLength: 3}"}
+
+
+async def test_request_body_without_schema(api: FakeApi, make_provider: MakeProvider) -> None:
+    api.script(ANTHROPIC.success("plain"))
+
+    await make_provider(ANTHROPIC).complete(conversation_request())
+
+    body = api.requests[0].body
+    assert body["model"] == "claude-haiku-4-5"
+    assert body["max_tokens"] == 512
+    assert body["system"] == "You write flashcards."
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
+    assert "output_config" not in body
+    # API version 2026-10-21 answers any sampling parameter with a 400.
+    assert "temperature" not in body
+
+
+async def test_529_overloaded_is_rate_limited(api: FakeApi, make_provider: MakeProvider) -> None:
+    api.script(
+        ANTHROPIC.failure(529, "Overloaded", "overloaded_error", headers={"retry-after": "3"})
+    )
+
+    error = await failure_of(make_provider(ANTHROPIC), RateLimited)
+
+    assert error.retry_after == 3.0
+    assert "overloaded_error" in error.message
+    assert len(api.requests) == 1
+
+
+async def test_rate_limit_headers_become_hints(api: FakeApi, make_provider: MakeProvider) -> None:
+    reset = (datetime.now(UTC) + timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    api.script(
+        ANTHROPIC.success(
+            headers={
+                "anthropic-ratelimit-requests-limit": "50",
+                "anthropic-ratelimit-requests-remaining": "49",
+                "anthropic-ratelimit-requests-reset": reset,
+                "anthropic-ratelimit-input-tokens-limit": "40000",
+                "anthropic-ratelimit-input-tokens-remaining": "39000",
+                "anthropic-ratelimit-output-tokens-limit": "8000",
+                "anthropic-ratelimit-output-tokens-remaining": "7500",
+                "anthropic-ratelimit-tokens-limit": "48000",
+                "anthropic-ratelimit-tokens-remaining": "46500",
+            }
+        )
+    )
+
+    hints = (await make_provider(ANTHROPIC).complete(simple_request())).rate_limits
+
+    assert (hints.requests_limit, hints.requests_remaining) == (50, 49)
+    assert (hints.input_tokens_limit, hints.input_tokens_remaining) == (40000, 39000)
+    assert (hints.output_tokens_limit, hints.output_tokens_remaining) == (8000, 7500)
+    assert (hints.tokens_limit, hints.tokens_remaining) == (48000, 46500)
+    assert hints.reset_seconds == pytest.approx(20, abs=2)
+
+
+async def test_reports_the_model_that_answered(api: FakeApi, make_provider: MakeProvider) -> None:
+    api.script(ANTHROPIC.success())
+
+    completion = await make_provider(ANTHROPIC).complete(simple_request())
+
+    assert completion.model == "claude-haiku-4-5-20251001"
+
+
+async def test_refusal_is_neither_an_end_nor_a_truncation(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    body = ANTHROPIC.ok("", False) | {"stop_reason": "refusal", "content": []}
+    api.script(Reply(200, body))
+
+    completion = await make_provider(ANTHROPIC).complete(simple_request())
+
+    assert (completion.text, completion.stop_reason) == ("", "other")

@@ -1,0 +1,186 @@
+"""The shared helpers: durations, retry advice, rate-limit headers, error mapping, redaction."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
+from flashgen.providers.common import (
+    ErrorMapper,
+    HttpFailure,
+    error_field,
+    google_daily_quota,
+    google_retry_delay,
+    parse_duration,
+    parse_rate_limit_headers,
+    redact,
+    retry_after_from_headers,
+)
+
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("20ms", 0.02),
+        ("1h2m3.5s", 3723.5),
+        ("7s", 7.0),
+        ("0.5s", 0.5),
+        ("", None),
+        ("soon", None),
+        ("5", None),
+        ("5x", None),
+    ],
+)
+def test_parse_duration(text: str, seconds: float | None) -> None:
+    assert parse_duration(text) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"Retry-After-Ms": "250", "Retry-After": "9"}, 0.25),
+        ({"retry-after": "12"}, 12.0),
+        ({"retry-after": "1.5"}, 1.5),
+        ({"retry-after": "-3"}, 0.0),
+        ({"retry-after": "whenever"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_from_headers(headers: dict[str, str], seconds: float | None) -> None:
+    assert retry_after_from_headers(headers) == seconds
+
+
+def test_retry_after_http_date() -> None:
+    moment = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert retry_after_from_headers({"retry-after": moment}) == pytest.approx(60, abs=2)
+
+
+def test_anthropic_headers_with_rfc3339_reset() -> None:
+    hints = parse_rate_limit_headers(
+        {
+            "Anthropic-RateLimit-Requests-Limit": "4000",
+            "anthropic-ratelimit-requests-remaining": "3999",
+            "anthropic-ratelimit-requests-reset": "2026-01-01T12:00:30Z",
+            "anthropic-ratelimit-tokens-remaining": "not-a-number",
+        },
+        now=NOW,
+    )
+    assert (hints.requests_limit, hints.requests_remaining) == (4000, 3999)
+    assert hints.reset_seconds == 30.0
+    assert hints.tokens_remaining is None
+
+
+def test_reset_falls_back_to_the_token_bucket() -> None:
+    hints = parse_rate_limit_headers({"x-ratelimit-reset-tokens": "1m30s"}, now=NOW)
+    assert hints.reset_seconds == 90.0
+
+
+def test_reset_in_the_past_is_zero() -> None:
+    hints = parse_rate_limit_headers(
+        {"anthropic-ratelimit-requests-reset": "2025-12-31T00:00:00Z"}, now=NOW
+    )
+    assert hints.reset_seconds == 0.0
+
+
+def test_no_headers_no_hints() -> None:
+    hints = parse_rate_limit_headers({"content-type": "application/json"})
+    assert hints == type(hints)()
+
+
+def test_google_details() -> None:
+    body = {
+        "error": {
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2.5s"},
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel"}],
+                },
+            ]
+        }
+    }
+    assert google_retry_delay(body) == 2.5
+    assert google_daily_quota(body) is False
+    assert google_retry_delay({"error": {"message": "no details"}}) is None
+    assert google_retry_delay("not json") is None
+
+
+def test_error_field() -> None:
+    body = {"error": {"message": "bad", "code": 3}}
+    assert error_field(body, "error", "message") == "bad"
+    assert error_field(body, "error", "code") == ""
+    assert error_field(body, "missing") == ""
+    assert error_field(None, "error") == ""
+
+
+def test_redact_removes_the_key_and_key_shaped_strings() -> None:
+    secret = SecretStr("my-own-secret-value")
+    text = (
+        "key my-own-secret-value, sk-ant-api03-abcdef, sk-proj-****abcd, AIzaSyA1234567890abcdefgh"
+    )
+    cleaned = redact(text, secret)
+    assert cleaned.count("[redacted]") == 4
+    for leaked in ("my-own-secret-value", "sk-ant", "sk-proj", "AIza"):
+        assert leaked not in cleaned
+
+
+_MAPPER = ErrorMapper(
+    provider="anthropic",
+    model="claude-x",
+    key_variable="ANTHROPIC_API_KEY",
+    base_url="https://user:pw@example.test/v1?key=abc",
+    timeout=2.5,
+    secret=SecretStr("sk-test-SECRET123"),
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (429, RateLimited),
+        (529, RateLimited),
+        (500, TransientProviderError),
+        (502, TransientProviderError),
+        (503, TransientProviderError),
+        (408, TransientProviderError),
+        (409, TransientProviderError),
+        (400, FatalProviderError),
+        (401, FatalProviderError),
+        (402, FatalProviderError),
+        (403, FatalProviderError),
+        (404, FatalProviderError),
+        (413, FatalProviderError),
+        (422, FatalProviderError),
+    ],
+)
+def test_status_mapping(status: int, kind: type[Exception]) -> None:
+    assert type(_MAPPER.status_error(HttpFailure(status, "x"))) is kind
+
+
+def test_long_messages_are_cut() -> None:
+    error = _MAPPER.status_error(HttpFailure(400, "x" * 1000))
+    assert len(error.message) < 400
+
+
+def test_connection_error_shows_no_credentials_of_the_url() -> None:
+    error = _MAPPER.connection_error()
+    assert "https://example.test/v1" in error.message
+    assert "pw" not in error.message
+    assert "key=abc" not in error.message
+    assert "SECRET" not in repr(_MAPPER)
+
+
+def test_explicit_retry_after_beats_headers() -> None:
+    error = _MAPPER.status_error(HttpFailure(429, headers={"retry-after": "9"}, retry_after=0.0))
+    assert isinstance(error, RateLimited)
+    assert error.retry_after == 0.0
