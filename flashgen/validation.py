@@ -26,8 +26,35 @@ _LETTER_REFERENCE = re.compile(r"\b((?:option|answer|choice)s?\s+)([A-D])\b|\(([
 # Two texts at least this similar (rapidfuzz ratio, 0–100) are the same item.
 DUPLICATE_SIMILARITY = 97.0
 _STOPWORDS = frozenset(
-    "a an the of to in on at for and or is are be by with as it its this that these those "
-    "which what does do".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "by",
+        "with",
+        "as",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "which",
+        "what",
+        "does",
+        "do",
+    ]
 )
 
 T = TypeVar("T")
