@@ -25,37 +25,12 @@ _CATCH_ALL = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|those
 _LETTER_REFERENCE = re.compile(r"\b((?:option|answer|choice)s?\s+)([A-D])\b|\(([A-D])\)", re.I)
 # Two texts at least this similar (rapidfuzz ratio, 0–100) are the same item.
 DUPLICATE_SIMILARITY = 97.0
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "and",
-        "or",
-        "is",
-        "are",
-        "be",
-        "by",
-        "with",
-        "as",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "which",
-        "what",
-        "does",
-        "do",
-    ]
-)
+# fmt: off
+_STOPWORDS = frozenset((
+    "a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "is", "are", "be", "by",
+    "with", "as", "it", "its", "this", "that", "these", "those", "which", "what", "does", "do",
+))
+# fmt: on
 
 T = TypeVar("T")
 
