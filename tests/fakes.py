@@ -77,14 +77,18 @@ def question_json(card_id: str, n: int) -> dict[str, object]:
 
 
 def model_reply(request: CompletionRequest) -> str:
+    return prompt_reply(request.messages[0].content)
+
+
+def prompt_reply(prompt: str) -> str:
     """What a good model would answer: cards for a chunk, questions citing the given cards."""
-    prompt = request.messages[0].content
-    if request.schema_name == "flashcards":
+    if "<content>" in prompt:
         content = prompt.split("<content>")[1]
         words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:3] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
     ids = _CARD_LINE.findall(prompt.split("<flashcards>")[1])
-    asked = int(re.search(r"Write exactly (\d+) questions", prompt).group(1))  # type: ignore[union-attr]
+    found = re.search(r"Write exactly (\d+) questions", prompt)
+    asked = int(found.group(1)) if found else len(ids)
     return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(asked)]})
 
 
