@@ -146,6 +146,13 @@ def run(
         int | None,
         typer.Option(help="Model generators: questions per card per level. [default: 5]"),
     ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop starting calls once spend plus the estimate of calls in flight would "
+            "pass this many US dollars. [env FLASHGEN_BUDGET]"
+        ),
+    ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
@@ -196,6 +203,7 @@ def run(
             max_file_mb=max_file_mb,
             question_types=question_types,
             questions_per_card=questions_per_card,
+            budget=budget,
         )
         from flashgen.runner import RunOptions
 
@@ -260,6 +268,67 @@ def status(
                 console.print(f"  [dim]{error}[/]", highlight=False)
             incomplete += state.state != "complete"
         raise typer.Exit(0 if not incomplete else 1)
+
+
+@app.command()
+def plan(
+    course: Annotated[str, typer.Argument(help="Course folder name.")],
+    lectures: Annotated[list[str] | None, typer.Argument(help="Only these lectures.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="Plan for this provider.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Plan for this model.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    courses_dir: CoursesDir = None,
+    output_dir: OutputDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """What a run would do and cost: lectures, chunks, tasks (cached or not), tokens, cost.
+    Makes no provider calls and needs no key."""
+    import json
+
+    from rich.table import Table
+
+    from flashgen.plan import make_plan
+    from flashgen.runner import find_lectures
+
+    with _errors_explained():
+        settings = _settings(
+            provider=provider,
+            model=model,
+            courses_dir=courses_dir,
+            output_dir=output_dir,
+            cache_dir=cache_dir,
+        )
+        result = make_plan(settings, find_lectures(settings, course), lectures or [])
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2))
+            return
+        table = Table(
+            "lecture",
+            "chunks",
+            "flashcard tasks",
+            "quiz tasks",
+            "input tokens",
+            "output tokens",
+            title=f"plan — {course} with {result.provider} ({result.model})",
+        )
+        for item in result.lectures:
+            estimate = "" if item.exact else " (est.)"
+            table.add_row(
+                item.lecture,
+                str(item.chunks),
+                f"{item.flashcard_tasks} ({item.flashcard_cached} cached)",
+                f"{item.quiz_tasks} ({item.quiz_cached} cached){estimate}",
+                f"{item.input_tokens:,}",
+                f"{item.output_tokens:,}",
+            )
+        console = _console()
+        console.print(table)
+        for lecture, reason in result.skipped.items():
+            console.print(f"[yellow]skipped[/] {lecture}: {reason}", highlight=False)
+        price = f"${result.cost_usd:.4f}" if result.price_known else "unknown (no price for model)"
+        console.print(f"estimated cost: {price}; no provider was called", highlight=False)
 
 
 @app.command()

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     batch_processing_enabled: bool = True
     max_retries: int = Field(5, ge=0, le=20)
     max_corrections: int = Field(2, ge=0, le=5)
+    budget: float | None = Field(None, gt=0)
 
     # what to generate
     chunk_size: int = Field(6000, ge=500)

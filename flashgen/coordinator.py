@@ -18,6 +18,7 @@ from typing import TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from flashgen import prompts
+from flashgen.budget import BudgetExceeded
 from flashgen.cache import TaskCache, task_key
 from flashgen.course_dedupe import dedupe_course
 from flashgen.errors import FatalProviderError, FlashgenError
@@ -54,6 +55,32 @@ _CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
 # Priority classes for the scheduler: smaller runs first (see flashgen.scheduler).
 QUIZ_PRIORITY = 0
 FLASHCARD_PRIORITY = 1
+
+
+def flashcard_key(
+    generator: Generator, course: Course, language: str, lecture_id: str, chunk: Chunk
+) -> str:
+    """The cache key of a flashcard task: everything that decides its result."""
+    return _key(
+        generator, course, language, "flashcards", lecture_id, chunk.model_dump(mode="json")
+    )
+
+
+def quiz_key(
+    generator: Generator,
+    course: Course,
+    language: str,
+    lecture_id: str,
+    level: int,
+    cards: Sequence[Flashcard],
+) -> str:
+    cards_data = [card.model_dump(mode="json") for card in cards]
+    return _key(generator, course, language, "quiz", lecture_id, level, cards_data)
+
+
+def _key(generator: Generator, course: Course, language: str, *parts: object) -> str:
+    course_data = course.model_dump(mode="json", exclude={"path"})
+    return task_key(generator.identity, course_data, language, *parts)
 
 
 @dataclass(frozen=True)
@@ -124,7 +151,8 @@ class Coordinator:
         self.force = force
         self.control = control or RunControl()
         self._clock = clock
-        self._fatal: FatalProviderError | None = None
+        # Set when no further task should start: auth/quota failures, the budget.
+        self._stop_reason = ""
 
     async def run(self, lectures: Sequence[PreparedLecture]) -> list[LectureOutcome]:
         for lecture in lectures:
@@ -225,7 +253,7 @@ class Coordinator:
             self.course, lecture_id, self.language, (FLASHCARD_PRIORITY, rank, chunk.index)
         )
         task_id = f"{lecture_id}/flashcards/chunk-{chunk.index}"
-        key = self._key("flashcards", lecture_id, chunk.model_dump(mode="json"))
+        key = flashcard_key(self.generator, self.course, self.language, lecture_id, chunk)
         return await self._task(
             "flashcards",
             lecture_id,
@@ -243,7 +271,7 @@ class Coordinator:
             self.course, lecture_id, self.language, (QUIZ_PRIORITY, rank, level, number)
         )
         task_id = f"{lecture_id}/quiz/level-{level}/group-{number}"
-        key = self._key("quiz", lecture_id, level, [c.model_dump(mode="json") for c in cards])
+        key = quiz_key(self.generator, self.course, self.language, lecture_id, level, cards)
         return await self._task(
             "quiz",
             lecture_id,
@@ -253,10 +281,6 @@ class Coordinator:
             _QUESTIONS,
             lambda: self.generator.quiz(cards, level, ctx),
         )
-
-    def _key(self, *parts: object) -> str:
-        course = self.course.model_dump(mode="json", exclude={"path"})
-        return task_key(self.generator.identity, course, self.language, *parts)
 
     async def _task(
         self,
@@ -286,7 +310,9 @@ class Coordinator:
         started = time.perf_counter()
         try:
             result = await work()
-        except Interrupted as exc:
+        except (Interrupted, BudgetExceeded) as exc:
+            if isinstance(exc, BudgetExceeded):
+                self._stop_reason = self._stop_reason or exc.message
             self.emit(
                 TaskUpdate(
                     phase,
@@ -302,7 +328,7 @@ class Coordinator:
         except FlashgenError as exc:
             if isinstance(exc, FatalProviderError):
                 # Auth and quota errors would fail every other call the same way.
-                self._fatal = self._fatal or exc
+                self._stop_reason = self._stop_reason or f"not run: {exc.message}"
             return None, self._failed(phase, lecture_id, task_id, level, str(exc), started)
         except Exception as exc:  # a bug in one task must not sink the run; it is reported
             error = f"{type(exc).__name__}: {exc}"
@@ -342,8 +368,8 @@ class Coordinator:
     def _reason_not_to_run(self) -> str:
         if self.control.stopping:
             return "not run: the run was interrupted"
-        if self._fatal is not None:
-            return f"not run: {self._fatal.message}"
+        if self._stop_reason:
+            return self._stop_reason
         return ""
 
     def _failed(

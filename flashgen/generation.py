@@ -36,6 +36,7 @@ from flashgen.validation import dedupe_questions, finalize_question
 T = TypeVar("T")
 # Questions asked beyond the target, so that items dropped by validation leave no gap.
 QUESTION_BUFFER = 2
+SYSTEM_PROMPT = "You are a careful teaching assistant. You reply with JSON only."
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,13 @@ class LLMGenerator:
             "mca_percent": self.mca_percent,
         }
 
-    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+    def flashcard_prompt(self, chunk: Chunk, ctx: GenerationContext) -> str:
         location = ""
         if chunk.pages:
             location = f" (pages {_span(chunk.pages)})"
         elif chunk.slides:
             location = f" (slides {_span(chunk.slides)})"
-        prompt = prompts.template("flashcards").substitute(
+        return prompts.template("flashcards").substitute(
             _course_fields(ctx),
             min_cards=self.cards_per_chunk[0],
             max_cards=self.cards_per_chunk[1],
@@ -161,6 +162,9 @@ class LLMGenerator:
             location_note=location,
             content=chunk.text,
         )
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        prompt = self.flashcard_prompt(chunk, ctx)
         source = CardSource(
             lecture=ctx.lecture_id,
             chunk=chunk.index,
@@ -183,17 +187,18 @@ class LLMGenerator:
         """Cards per quiz request, so that the questions asked (plus the buffer) fit the cap."""
         return max(1, (self.max_questions_per_request - QUESTION_BUFFER) // self.questions_per_card)
 
-    async def quiz(
-        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
-    ) -> Generated[QuizQuestion]:
+    def quiz_target(self, cards: int) -> int:
+        """Questions wanted from one request over ``cards`` cards."""
+        return min(
+            self.max_questions_per_request - QUESTION_BUFFER,
+            max(1, cards * self.questions_per_card),
+        )
+
+    def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
         spec = prompts.levels()[level]
         shares = level_shares(level, self.question_types, self.mca_percent)
-        target = min(
-            self.max_questions_per_request - QUESTION_BUFFER,
-            max(1, len(cards) * self.questions_per_card),
-        )
-        asked = target + QUESTION_BUFFER
-        prompt = prompts.template("quiz").substitute(
+        asked = self.quiz_target(len(cards)) + QUESTION_BUFFER
+        return prompts.template("quiz").substitute(
             _course_fields(ctx),
             level=level,
             level_name=spec.name,
@@ -204,6 +209,13 @@ class LLMGenerator:
             avoid="",
             cards="\n".join(_card_line(c) for c in cards),
         )
+
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]:
+        shares = level_shares(level, self.question_types, self.mca_percent)
+        target = self.quiz_target(len(cards))
+        prompt = self.quiz_prompt(cards, level, ctx)
         known_ids = [c.id for c in cards]
 
         def build(raw: Any) -> QuizQuestion:
@@ -242,7 +254,7 @@ class LLMGenerator:
         problem = ""
         for _ in range(self.max_corrections + 1):
             request = CompletionRequest(
-                system="You are a careful teaching assistant. You reply with JSON only.",
+                system=SYSTEM_PROMPT,
                 messages=tuple(messages),
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,

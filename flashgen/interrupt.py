@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from flashgen.errors import FlashgenError
-from flashgen.providers.base import Completion, CompletionRequest, Provider
+from flashgen.providers.base import Completion, CompletionRequest, Provider, WrappedProvider
 
 DEFAULT_GRACE_SECONDS = 5.0
 
@@ -50,7 +50,7 @@ class RunControl:
             raise Interrupted("not run: the run was interrupted")
 
     def guard(self, provider: Provider) -> Provider:
-        return _GuardedProvider(provider, self)
+        return WrappedProvider(provider, self.track)
 
     async def track(self, provider: Provider, request: CompletionRequest) -> Completion:
         self.check()  # the scheduler admitted the call after the stop: do not send it
@@ -83,19 +83,3 @@ class RunControl:
                 loop.remove_signal_handler(sig)
             if self._deadline is not None:
                 self._deadline.cancel()
-
-
-class _GuardedProvider:
-    """The provider, as the scheduler sees it once a stop is possible."""
-
-    def __init__(self, provider: Provider, control: RunControl) -> None:
-        self._provider = provider
-        self._control = control
-        self.name = provider.name
-        self.model = provider.model
-
-    async def complete(self, request: CompletionRequest) -> Completion:
-        return await self._control.track(self._provider, request)
-
-    async def aclose(self) -> None:
-        await self._provider.aclose()

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from flashgen.budget import Budget
 from flashgen.cache import TaskCache
 from flashgen.chunking import chunk_blocks
 from flashgen.config import Settings
@@ -22,7 +23,7 @@ from flashgen.errors import ConfigError, LectureSkipped, UsageError
 from flashgen.events import GeneratorChosen, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
 from flashgen.extract import extract
-from flashgen.generation import Generator, LLMGenerator
+from flashgen.generation import Complete, Generator, LLMGenerator
 from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Lecture
 from flashgen.offline import OfflineGenerator
@@ -42,6 +43,7 @@ class RunOptions:
 class ChosenGenerator:
     generator: Generator
     reason: str
+    budget: Budget | None = None
 
 
 def find_lectures(settings: Settings, course_id: str) -> LectureScan:
@@ -115,30 +117,11 @@ def prepare(
     return prepared
 
 
-@asynccontextmanager
-async def open_generator(
-    settings: Settings, control: RunControl, emit: Listener
-) -> AsyncIterator[ChosenGenerator]:
-    """The generator the settings ask for; a provider's client is closed on the way out."""
-    from flashgen.providers.factory import build_provider, choose_provider
-
-    name, reason = choose_provider(settings)
-    if name == "offline":
-        yield ChosenGenerator(OfflineGenerator(settings.types, settings.mca_percent), reason)
-        return
-    from flashgen.pricing import PriceTable
-
-    provider = build_provider(name, settings, PriceTable.load(settings.prices_file))
-    scheduler = Scheduler(
-        control.guard(provider),
-        settings.concurrency,
-        RetryPolicy(max_retries=settings.max_retries),
-        on_retry=lambda error, delay: emit(RetryScheduled(str(error), delay)),
-    )
-    generator = LLMGenerator(
-        scheduler.complete,
+def llm_generator(settings: Settings, name: str, model: str, complete: Complete) -> LLMGenerator:
+    return LLMGenerator(
+        complete,
         name=name,
-        model=provider.model,
+        model=model,
         max_tokens=settings.max_tokens,
         temperature=settings.temperature,
         max_corrections=settings.max_corrections,
@@ -148,8 +131,54 @@ async def open_generator(
         question_types=settings.types,
         mca_percent=settings.mca_percent,
     )
+
+
+def offline_generator(settings: Settings) -> OfflineGenerator:
+    return OfflineGenerator(settings.types, settings.mca_percent)
+
+
+@asynccontextmanager
+async def open_generator(
+    settings: Settings, control: RunControl, emit: Listener
+) -> AsyncIterator[ChosenGenerator]:
+    """The generator the settings ask for; a provider's client is closed on the way out."""
+    from flashgen.providers.factory import build_provider, choose_provider
+
+    name, reason = choose_provider(settings)
+    if name == "offline":
+        yield ChosenGenerator(offline_generator(settings), reason)
+        return
+    from flashgen.pricing import PriceTable
+
+    prices = PriceTable.load(settings.prices_file)
+    provider = build_provider(name, settings, prices)
+    guarded = control.guard(provider)
+    budget = None
+    if settings.budget is not None:
+        if not prices.is_known(provider.model):
+            await provider.aclose()
+            raise ConfigError(
+                f"--budget needs a price for model {provider.model!r}, and the price table "
+                "has none",
+                "add the model to a TOML prices file and set FLASHGEN_PRICES_FILE",
+            )
+        budget = Budget(
+            settings.budget,
+            prices,
+            provider.model,
+            settings.cards_per_chunk_max,
+            settings.max_questions_per_request,
+        )
+        guarded = budget.guard(guarded)
+    scheduler = Scheduler(
+        guarded,
+        settings.concurrency,
+        RetryPolicy(max_retries=settings.max_retries),
+        on_retry=lambda error, delay: emit(RetryScheduled(str(error), delay)),
+    )
+    generator = llm_generator(settings, name, provider.model, scheduler.complete)
     try:
-        yield ChosenGenerator(generator, reason)
+        yield ChosenGenerator(generator, reason, budget)
     finally:
         await provider.aclose()
 
@@ -191,6 +220,14 @@ async def run_course(
             )
             with control.signals_handled():
                 await coordinator.run(lectures)
+            if chosen.budget is not None and chosen.budget.refused:
+                emit(
+                    Notice(
+                        f"budget of ${chosen.budget.limit_usd:.2f} reached "
+                        f"(${chosen.budget.spent_usd:.4f} spent); the tasks not run are listed "
+                        "below: raise --budget or run again to continue"
+                    )
+                )
     finally:
         cache.close()
     if control.stopping:

@@ -84,7 +84,9 @@ def prompt_reply(prompt: str) -> str:
     """What a good model would answer: cards for a chunk, questions citing the given cards."""
     if "<content>" in prompt:
         content = prompt.split("<content>")[1]
-        words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:3] or ["concept"]
+        asked = re.search(r"between (\d+) and (\d+) flashcards", prompt)
+        count = (int(asked.group(1)) + int(asked.group(2))) // 2 if asked else 3
+        words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:count] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
     ids = _CARD_LINE.findall(prompt.split("<flashcards>")[1])
     found = re.search(r"Write exactly (\d+) questions", prompt)

@@ -7,6 +7,7 @@ one place, the scheduler.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -69,3 +70,23 @@ class Provider(Protocol):
     async def complete(self, request: CompletionRequest) -> Completion: ...
 
     async def aclose(self) -> None: ...
+
+
+CallAround = Callable[[Provider, CompletionRequest], Awaitable[Completion]]
+
+
+class WrappedProvider:
+    """A provider seen through ``around``: something that must happen at every call (a stop
+    check, a budget charge) without the scheduler or the adapters knowing about it."""
+
+    def __init__(self, provider: Provider, around: CallAround) -> None:
+        self._provider = provider
+        self._around = around
+        self.name = provider.name
+        self.model = provider.model
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return await self._around(self._provider, request)
+
+    async def aclose(self) -> None:
+        await self._provider.aclose()

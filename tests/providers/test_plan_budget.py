@@ -1,0 +1,158 @@
+"""``flashgen plan`` (no calls, a token estimate a run bears out) and ``--budget``."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+from werkzeug import Request, Response
+
+from flashgen.cli import app
+from tests.fakes import prompt_reply
+
+from .fake_api import FAKE_KEY, OPENAI
+
+ROOT = Path(__file__).parents[2]
+runner = CliRunner()
+# The estimate is held to this factor of the tokens a run reports, in both directions.
+ESTIMATE_FACTOR = 2.0
+
+
+def serve_metered_model(server: HTTPServer) -> list[dict[str, Any]]:
+    """An OpenAI-compatible model whose usage is the length of what it read and wrote."""
+    seen: list[dict[str, Any]] = []
+
+    def handle(request: Request) -> Response:
+        body = json.loads(request.get_data(as_text=True))
+        seen.append(body)
+        prompt = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        text = prompt_reply(prompt)
+        reply = OPENAI.ok(text, False)
+        read = sum(len(m["content"]) for m in body["messages"])
+        reply["usage"] = {
+            "prompt_tokens": math.ceil(read / 4),
+            "completion_tokens": math.ceil(len(text) / 4),
+            "total_tokens": 0,
+        }
+        return Response(json.dumps(reply), 200, content_type="application/json")
+
+    server.clear()
+    server.expect_request(re.compile(".*")).respond_with_handler(handle)
+    return seen
+
+
+@pytest.fixture
+def courses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "courses", tmp_path / "courses")
+    return tmp_path / "courses"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_plan_makes_no_call_and_its_estimate_holds(
+    courses: Path, tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = serve_metered_model(api_server)
+    common = ["sample-course", "--courses-dir", str(courses), "-o", str(tmp_path / "out")]
+    base_url = f"http://127.0.0.1:{api_server.port}/v1"
+    code, output = invoke(
+        "plan", *common, "--provider", "openai", "--model", "gpt-4.1-mini", "--json"
+    )
+    assert code == 0, output
+    assert seen == []  # and no key was needed
+    plan = json.loads(output)
+    assert plan["totals"]["flashcard_tasks"] == 3 and plan["price_known"]
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    code, output = invoke(
+        "run",
+        *common,
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4.1-mini",
+        "--base-url",
+        base_url,
+        "--plain",
+    )
+    assert code == 0, output
+    report = json.loads((tmp_path / "out" / "sample-course" / "run_report.json").read_text())
+    used = report["totals"]["usage"]
+    for planned, actual in (
+        (plan["totals"]["input_tokens"], used["input_tokens"]),
+        (plan["totals"]["output_tokens"], used["output_tokens"]),
+    ):
+        assert actual / ESTIMATE_FACTOR <= planned <= actual * ESTIMATE_FACTOR, (planned, actual)
+
+    code, output = invoke(
+        "plan", *common, "--provider", "openai", "--model", "gpt-4.1-mini", "--json"
+    )
+    again = json.loads(output)["totals"]
+    assert again["flashcard_cached"] == 3 and again["quiz_cached"] == again["quiz_tasks"] > 0
+    assert again["input_tokens"] == 0
+
+
+def test_budget_stops_new_calls_and_keeps_what_was_made(
+    courses: Path, tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = serve_metered_model(api_server)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    code, output = invoke(
+        "run",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4.1-mini",
+        "--plain",
+        "--sequential",
+        "--base-url",
+        f"http://127.0.0.1:{api_server.port}/v1",
+        "--budget",
+        "0.01",
+    )
+    assert code == 1
+    assert "budget of $0.01 reached" in output
+    report = json.loads((tmp_path / "out" / "sample-course" / "run_report.json").read_text())
+    tasks = report["totals"]["tasks"]
+    assert tasks["succeeded"] == len(seen) > 0 and tasks["skipped"] > 0
+    assert report["totals"]["usage"]["cost_usd"] <= 0.01
+    assert (tmp_path / "out" / "sample-course" / "lecture-01" / "flashcards.json").is_file()
+
+
+def test_budget_needs_a_known_price(
+    courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    code, output = invoke(
+        "run",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+        "--provider",
+        "openai",
+        "--model",
+        "my-local-llama",
+        "--budget",
+        "1",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    )
+    assert code == 2 and "needs a price for model 'my-local-llama'" in output
