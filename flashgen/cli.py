@@ -6,7 +6,6 @@ commands so that ``flashgen --help`` answers at once.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -214,6 +213,8 @@ def run(
 def _run(
     settings: Settings, course_id: str, options: RunOptions, report: Path | None, plain: bool
 ) -> int:
+    import asyncio
+
     from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED
     from flashgen.events import fan_out
     from flashgen.interrupt import RunControl

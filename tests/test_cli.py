@@ -232,3 +232,64 @@ def test_names_with_spaces_and_unicode(courses: Path, tmp_path: Path) -> None:
     )
     assert code == 0, output
     assert (out / "Biologie für alle" / "Zelle und Membran" / "quiz_level_3.json").is_file()
+
+
+def test_providers_shows_whether_keys_are_set_never_the_keys(
+    courses: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-not-a-real-key-123")
+    code, output = invoke("providers")
+    assert code == 0
+    assert "AIza-not-a-real-key-123" not in output
+    assert "found" in output and "missing" in output and "GEMINI_API_KEY" in output
+    assert "would use: gemini" in output
+
+
+def test_export_commands(courses: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke("run", "sample-course", "--courses-dir", str(courses), "-o", str(out))
+    for fmt, name in (
+        ("anki", "sample-course.apkg"),
+        ("gift", "sample-course.gift.txt"),
+        ("qti", "sample-course.qti.zip"),
+        ("csv", "sample-course.csv"),
+    ):
+        code, output = invoke("export", "sample-course", "--to", fmt, "-o", str(out))
+        assert code == 0, output
+        assert (out / "sample-course" / "exports" / name).stat().st_size > 0
+    code, output = invoke("export", "sample-course", "--to", "pdf", "-o", str(out))
+    assert code == 2 and "choose one of anki, csv, tsv, gift, qti" in output
+    code, output = invoke("export", "nothing-here", "--to", "csv", "-o", str(out))
+    assert code == 2 and "flashgen run" in output
+
+
+def test_every_question_type_on_request(courses: Path, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "out"
+    code, output = invoke(
+        "run",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(out),
+        "--question-types",
+        "mcq,mca,true_false,fill_in_blank,matching,categorization",
+    )
+    assert code == 0, output
+    seen = set()
+    for path in (out / "sample-course").rglob("quiz_level_*.json"):
+        seen |= {q["type"] for q in json.loads(path.read_text())["questions"]}
+    assert seen == {"mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"}
+    code, output = invoke(
+        "run",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(out),
+        "--question-types",
+        "essay",
+    )
+    assert code == 2 and "unknown question type" in output
