@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from flashgen.mix import parse_types
+from flashgen.mix import QuestionMix, parse_types
 
 ProviderName = Literal["auto", "offline", "anthropic", "gemini", "openai"]
 
@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_retries: int = Field(5, ge=0, le=20)
     max_corrections: int = Field(2, ge=0, le=5)
     budget: float | None = Field(None, gt=0)
+    # The account's per-minute limits (FLASHGEN_RPM, FLASHGEN_ITPM, FLASHGEN_OTPM); unset,
+    # flashgen paces from the provider's rate-limit headers and 429s alone.
+    rpm: int | None = Field(None, ge=1)
+    itpm: int | None = Field(None, ge=1)
+    otpm: int | None = Field(None, ge=1)
 
     # what to generate
     chunk_size: int = Field(6000, ge=500)
@@ -84,8 +89,8 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def types(self) -> tuple[str, ...]:
-        return parse_types(self.question_types)
+    def question_mix(self) -> QuestionMix:
+        return QuestionMix(parse_types(self.question_types), self.mca_percent)
 
     @property
     def mca_percent(self) -> dict[int, int]:

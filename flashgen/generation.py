@@ -20,7 +20,7 @@ from flashgen import prompts
 from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.ids import card_id
-from flashgen.mix import DEFAULT_MCA_PERCENT, DEFAULT_TYPES, allocate, level_shares
+from flashgen.mix import QuestionMix, allocate
 from flashgen.models import (
     CardSource,
     Chunk,
@@ -117,8 +117,7 @@ class LLMGenerator:
         cards_per_chunk: tuple[int, int] = (4, 6),
         questions_per_card: int = 5,
         max_questions_per_request: int = 20,
-        question_types: Sequence[str] = DEFAULT_TYPES,
-        mca_percent: Mapping[int, int] = DEFAULT_MCA_PERCENT,
+        mix: QuestionMix | None = None,
     ) -> None:
         self._complete = complete
         self.name = name
@@ -129,8 +128,7 @@ class LLMGenerator:
         self.cards_per_chunk = cards_per_chunk
         self.questions_per_card = questions_per_card
         self.max_questions_per_request = max_questions_per_request
-        self.question_types = tuple(question_types)
-        self.mca_percent = dict(mca_percent)
+        self.mix = mix or QuestionMix()
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -143,8 +141,7 @@ class LLMGenerator:
             "cards_per_chunk": list(self.cards_per_chunk),
             "questions_per_card": self.questions_per_card,
             "max_questions_per_request": self.max_questions_per_request,
-            "question_types": list(self.question_types),
-            "mca_percent": self.mca_percent,
+            **self.mix.identity,
         }
 
     def flashcard_prompt(self, chunk: Chunk, ctx: GenerationContext) -> str:
@@ -196,7 +193,7 @@ class LLMGenerator:
 
     def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
         spec = prompts.levels()[level]
-        shares = level_shares(level, self.question_types, self.mca_percent)
+        shares = self.mix.shares(level)
         asked = self.quiz_target(len(cards)) + QUESTION_BUFFER
         return prompts.template("quiz").substitute(
             _course_fields(ctx),
@@ -213,7 +210,7 @@ class LLMGenerator:
     async def quiz(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
     ) -> Generated[QuizQuestion]:
-        shares = level_shares(level, self.question_types, self.mca_percent)
+        shares = self.mix.shares(level)
         target = self.quiz_target(len(cards))
         prompt = self.quiz_prompt(cards, level, ctx)
         known_ids = [c.id for c in cards]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from flashgen.ids import digest
 
@@ -67,3 +69,18 @@ def assign(ids: Sequence[str], shares: Mapping[str, float], level: int) -> dict[
     ranked = sorted(ids, key=lambda i: digest(i, "type", str(level)))
     kinds = [t for t in QUESTION_TYPES for _ in range(counts.get(t, 0))]
     return dict(zip(ranked, kinds, strict=True))
+
+
+@dataclass(frozen=True)
+class QuestionMix:
+    """The question types a run asks for and the mca share per level, as one setting."""
+
+    types: tuple[str, ...] = DEFAULT_TYPES
+    mca_percent: Mapping[int, int] = field(default_factory=lambda: dict(DEFAULT_MCA_PERCENT))
+
+    def shares(self, level: int) -> dict[str, float]:
+        return level_shares(level, self.types, self.mca_percent)
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {"question_types": list(self.types), "mca_percent": dict(self.mca_percent)}

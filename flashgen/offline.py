@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flashgen.generation import Generated, GenerationContext, Rejection
 from flashgen.ids import card_id, digest
-from flashgen.mix import DEFAULT_MCA_PERCENT, DEFAULT_TYPES, assign, level_shares
+from flashgen.mix import QuestionMix, assign
 from flashgen.models import (
     BLANK,
     Answers,
@@ -167,13 +167,8 @@ class OfflineGenerator:
     # Bump when a change to this module changes what it generates, to refresh cached results.
     version = 2
 
-    def __init__(
-        self,
-        question_types: Sequence[str] = DEFAULT_TYPES,
-        mca_percent: Mapping[int, int] = DEFAULT_MCA_PERCENT,
-    ) -> None:
-        self.question_types = tuple(question_types)
-        self.mca_percent = dict(mca_percent)
+    def __init__(self, mix: QuestionMix | None = None) -> None:
+        self.mix = mix or QuestionMix()
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -181,8 +176,7 @@ class OfflineGenerator:
             "generator": self.name,
             "model": self.model,
             "version": self.version,
-            "question_types": list(self.question_types),
-            "mca_percent": self.mca_percent,
+            **self.mix.identity,
         }
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
@@ -210,7 +204,7 @@ class OfflineGenerator:
         if len(pool) < 4:
             rejected.append(Rejection(f"{len(pool)} usable cards; quizzes need at least 4"))
             return Generated(items=[], rejected=rejected)
-        shares = level_shares(level, self.question_types, self.mca_percent)
+        shares = self.mix.shares(level)
         kinds = assign([card.id for card in pool], shares, level)
         for index, card in enumerate(pool):
             rng = random.Random(digest(card.id, str(level)))

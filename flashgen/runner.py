@@ -128,13 +128,12 @@ def llm_generator(settings: Settings, name: str, model: str, complete: Complete)
         cards_per_chunk=(settings.cards_per_chunk_min, settings.cards_per_chunk_max),
         questions_per_card=settings.questions_per_card,
         max_questions_per_request=settings.max_questions_per_request,
-        question_types=settings.types,
-        mca_percent=settings.mca_percent,
+        mix=settings.question_mix,
     )
 
 
 def offline_generator(settings: Settings) -> OfflineGenerator:
-    return OfflineGenerator(settings.types, settings.mca_percent)
+    return OfflineGenerator(settings.question_mix)
 
 
 @asynccontextmanager

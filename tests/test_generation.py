@@ -10,6 +10,7 @@ import pytest
 
 from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.generation import GenerationContext, LLMGenerator, parse_items
+from flashgen.mix import QuestionMix
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
 from flashgen.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
@@ -156,7 +157,7 @@ async def test_types_not_asked_for_are_rejected_and_others_are_described() -> No
     }
     provider = FakeProvider(script=[json.dumps({"questions": [true_false, matching]})])
     result = await quiz_generator(
-        provider, questions_per_card=1, max_corrections=0, question_types=["mcq", "matching"]
+        provider, questions_per_card=1, max_corrections=0, mix=QuestionMix(("mcq", "matching"))
     ).quiz(cards, 3, CTX)
     assert [q.type for q in result.items] == ["matching"]
     assert "was not asked for" in result.rejected[0].reason
