@@ -35,54 +35,15 @@ MAX_CARDS_PER_CHUNK = 20
 MAX_CLOZE_PER_CHUNK = 3
 _ARTICLE = r"(?P<article>an?|the)\s+"
 _TERM = r"(?P<term>[\w][\w'’()\-/+]*(?:\s+[\w'’()\-/+]+){0,5}?)"
+# fmt: off
 _NOT_TERMS = {
-    "it",
-    "this",
-    "that",
-    "these",
-    "those",
-    "there",
-    "here",
-    "which",
-    "each",
-    "every",
-    "its",
-    "such",
-    "one",
-    "what",
-    "for",
-    "in",
-    "on",
-    "when",
-    "if",
-    "they",
-    "we",
-    "you",
-    "he",
-    "she",
-    "all",
-    "some",
-    "most",
-    "many",
-    "our",
-    "their",
-    "his",
-    "her",
-    "another",
-    "other",
-    "both",
-    "then",
-    "so",
-    "but",
-    "and",
-    "or",
-    "however",
-    "thus",
-    "also",
-    "note",
-    "remember",
-    "example",
+    "it", "this", "that", "these", "those", "there", "here", "which", "each", "every", "its",
+    "such", "one", "what", "for", "in", "on", "when", "if", "they", "we", "you", "he", "she",
+    "all", "some", "most", "many", "our", "their", "his", "her", "another", "other", "both",
+    "then", "so", "but", "and", "or", "however", "thus", "also", "note", "remember", "example",
+    "like", "unlike", "because", "although", "while", "since",
 }
+# fmt: on
 _PATTERNS: list[tuple[FlashcardType, str, re.Pattern[str]]] = [
     (
         "definition",
@@ -123,12 +84,23 @@ _PATTERNS: list[tuple[FlashcardType, str, re.Pattern[str]]] = [
         "process",
         "does",
         re.compile(
-            rf"^(?:{_ARTICLE})?(?P<term>[A-Z][\w'’\-]*(?:\s+[\w'’\-]+){{0,3}}?)\s+"
-            r"(?P<definition>(?P<verb>[a-z]{3,}(?<!ss)s)\s.{8,})$"
+            r"^(?:(?P<article>[Aa]n?|[Tt]he)\s+)?"
+            r"(?P<term>[A-Z][\w'’\-]*(?:\s+[\w'’\-]+){0,3}?)\s+"
+            r"(?P<definition>(?P<verb>[a-z]{3,}(?<!ss)s)\s(?P<after>[\w'’\-]+).{6,})$"
         ),
     ),
 ]
 _NOT_VERBS = {"is", "has", "was", "does", "its", "this", "thus", "always", "sometimes", "less"}
+# A verb in "X builds the list" is followed by an article, a preposition, a number or an -ing
+# word; a plural noun read as the verb ("Nerve cells rely …", "reactions occur …") is not.
+# fmt: off
+_AFTER_A_VERB = {
+    "the", "a", "an", "each", "every", "all", "its", "their", "that", "this", "these", "those",
+    "one", "two", "three", "four", "about", "up", "down", "out", "in", "into", "from", "to",
+    "with", "through", "by", "on", "over", "under", "between", "across", "as", "more", "less",
+    "most", "only", "no", "any", "some", "both",
+}
+# fmt: on
 _EXAMPLE = re.compile(r"^(for example|for instance|e\.g\.|example:|as an example)[,:]?\s*", re.I)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d+[.)])\s+")
@@ -165,7 +137,7 @@ class OfflineGenerator:
     name = "offline"
     model = "extractive-v1"
     # Bump when a change to this module changes what it generates, to refresh cached results.
-    version = 2
+    version = 3
 
     def __init__(self, mix: QuestionMix | None = None) -> None:
         self.mix = mix or QuestionMix()
@@ -287,8 +259,15 @@ def _find_definitions(sentences: list[_Sentence], text: str) -> list[_Draft]:
             if words[0].lower() in _NOT_TERMS or len(words) > 6:
                 continue
             groups = match.groupdict()
-            if form == "does" and (groups.get("verb") or "") in _NOT_VERBS:
+            if form == "does" and (
+                (groups.get("verb") or "") in _NOT_VERBS
+                or not _verb_like_follower((groups.get("after") or "").lower())
+            ):
                 continue
+            article = (groups.get("article") or "").lower()
+            leading = re.match(r"(?i)(an?|the)\s+", term)
+            if leading and not article:
+                article, term = leading.group(1).lower(), term[leading.end() :]
             term = _clean_term(term, text)
             if normalise(term) in seen_terms:
                 continue
@@ -299,7 +278,7 @@ def _find_definitions(sentences: list[_Sentence], text: str) -> list[_Draft]:
                     kind=kind,
                     form=form,
                     term=term,
-                    article=(groups.get("article") or "").lower(),
+                    article=article,
                     definition=match.group("definition").strip().rstrip("."),
                     sentence=sentence,
                     extras={"verb": (groups.get("verb") or "").lower()},
@@ -307,6 +286,10 @@ def _find_definitions(sentences: list[_Sentence], text: str) -> list[_Draft]:
             )
             break
     return drafts
+
+
+def _verb_like_follower(word: str) -> bool:
+    return word in _AFTER_A_VERB or word.isdigit() or word.endswith("ing")
 
 
 def _heading_cards(sentences: list[_Sentence], drafts: list[_Draft]) -> list[_Draft]:
