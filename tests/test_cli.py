@@ -293,3 +293,27 @@ def test_every_question_type_on_request(courses: Path, tmp_path: Path) -> None:
         "essay",
     )
     assert code == 2 and "unknown question type" in output
+
+
+def test_language_reaches_prompts_and_metadata(courses: Path, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "out"
+    code, _ = invoke(
+        "run",
+        "sample-course",
+        "lecture-01",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(out),
+        "--language",
+        "French",
+    )
+    assert code == 0
+    cards = json.loads((out / "sample-course" / "lecture-01" / "flashcards.json").read_text())
+    assert cards["metadata"]["language"] == "French"
+    default = tmp_path / "default"
+    invoke("run", "sample-course", "lecture-01", "--courses-dir", str(courses), "-o", str(default))
+    cards = json.loads((default / "sample-course" / "lecture-01" / "flashcards.json").read_text())
+    assert cards["metadata"]["language"] == "English"  # from course.toml

@@ -36,6 +36,7 @@ async def test_cards_get_ids_sources_and_usage() -> None:
     assert result.usage.input_tokens == 100 and result.calls == 1
     prompt = provider.requests[0].messages[0].content
     assert "Biology" in prompt and "Alberts" in prompt and "pages 3–4" in prompt
+    assert "Write every card in English" in prompt
     assert provider.requests[0].json_schema is not None
 
 
