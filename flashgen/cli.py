@@ -116,6 +116,21 @@ def run(
             "FLASHGEN_MAX_CONCURRENT_REQUESTS]",
         ),
     ] = None,
+    rpm: Annotated[
+        int | None,
+        typer.Option(
+            "--rpm",
+            min=1,
+            help="Requests per minute the account allows. [default: none; paced from the "
+            "provider's headers and 429s]",
+        ),
+    ] = None,
+    itpm: Annotated[
+        int | None, typer.Option("--itpm", min=1, help="Input tokens per minute allowed.")
+    ] = None,
+    otpm: Annotated[
+        int | None, typer.Option("--otpm", min=1, help="Output tokens per minute allowed.")
+    ] = None,
     sequential: Annotated[
         bool,
         typer.Option(
@@ -203,6 +218,9 @@ def run(
             question_types=question_types,
             questions_per_card=questions_per_card,
             budget=budget,
+            rpm=rpm,
+            itpm=itpm,
+            otpm=otpm,
         )
         from flashgen.runner import RunOptions
 

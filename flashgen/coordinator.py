@@ -52,9 +52,19 @@ from flashgen.validation import dedupe_cards, dedupe_questions
 T = TypeVar("T")
 _QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
 _CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
-# Priority classes for the scheduler: smaller runs first (see flashgen.scheduler).
-QUIZ_PRIORITY = 0
-FLASHCARD_PRIORITY = 1
+# Scheduler priorities (smaller is served first), a pipeline one lecture deep: lecture r's quiz
+# calls are (r, level, group) and lecture r's flashcard calls are (r - 1, -1, chunk), just
+# ahead of lecture r-1's quizzes. Lectures finish in order, a ready quiz call never waits
+# behind flashcards of lectures further on, and the next lecture's cards are ready by the time
+# the current one's quizzes drain, so the end of a run does not stall on a starved lecture.
+
+
+def flashcard_priority(rank: int, chunk: int) -> tuple[int, ...]:
+    return (rank - 1, -1, chunk)
+
+
+def quiz_priority(rank: int, level: int, group: int) -> tuple[int, ...]:
+    return (rank, level, group)
 
 
 def flashcard_key(
@@ -202,7 +212,7 @@ class Coordinator:
         failed = [r.failure() for _, r in card_results if not r.ok]
         outcome.cards = len(cards)
         outcome.failed_tasks.extend(failed)
-        self._save_flashcards(lecture, cards, failed)
+        await self._save_flashcards(lecture, cards, failed)
         if not cards:
             return outcome
         groups = self._card_groups(cards)
@@ -241,7 +251,7 @@ class Coordinator:
             if not r.ok
         ]
         source_cards = sum(len(group) for group in groups)
-        self._save_quiz(lecture_id, level, questions, source_cards, failed, len(groups))
+        await self._save_quiz(lecture_id, level, questions, source_cards, failed, len(groups))
         return len(questions), failed
 
     # --- tasks ------------------------------------------------------------------------------------
@@ -250,7 +260,7 @@ class Coordinator:
         self, rank: int, lecture_id: str, chunk: Chunk
     ) -> tuple[Generated[Flashcard] | None, TaskResult]:
         ctx = GenerationContext(
-            self.course, lecture_id, self.language, (FLASHCARD_PRIORITY, rank, chunk.index)
+            self.course, lecture_id, self.language, flashcard_priority(rank, chunk.index)
         )
         task_id = f"{lecture_id}/flashcards/chunk-{chunk.index}"
         key = flashcard_key(self.generator, self.course, self.language, lecture_id, chunk)
@@ -268,7 +278,7 @@ class Coordinator:
         self, rank: int, lecture_id: str, level: int, number: int, cards: list[Flashcard]
     ) -> tuple[Generated[QuizQuestion] | None, TaskResult]:
         ctx = GenerationContext(
-            self.course, lecture_id, self.language, (QUIZ_PRIORITY, rank, level, number)
+            self.course, lecture_id, self.language, quiz_priority(rank, level, number)
         )
         task_id = f"{lecture_id}/quiz/level-{level}/group-{number}"
         key = quiz_key(self.generator, self.course, self.language, lecture_id, level, cards)
@@ -429,7 +439,7 @@ class Coordinator:
             "failed_tasks": failed,
         }
 
-    def _save_flashcards(
+    async def _save_flashcards(
         self, lecture: PreparedLecture, cards: list[Flashcard], failed: list[FailedTask]
     ) -> None:
         metadata = FlashcardMetadata.model_validate(
@@ -443,14 +453,15 @@ class Coordinator:
             }
         )
         content = FlashcardFile(metadata=metadata, flashcards=cards)
-        self.store.save_flashcards(lecture.id, content)
+        # fsync can take milliseconds: off the event loop, so calls in flight are not held up
+        await asyncio.to_thread(self.store.save_flashcards, lecture.id, content)
         self.emit(
             FileSaved(
                 lecture.id, str(self.store.flashcards_path(lecture.id)), metadata.status, len(cards)
             )
         )
 
-    def _save_quiz(
+    async def _save_quiz(
         self,
         lecture_id: str,
         level: int,
@@ -468,7 +479,8 @@ class Coordinator:
                 "total_questions": len(questions),
             }
         )
-        self.store.save_quiz(lecture_id, level, QuizFile(metadata=metadata, questions=questions))
+        content = QuizFile(metadata=metadata, questions=questions)
+        await asyncio.to_thread(self.store.save_quiz, lecture_id, level, content)
         self.emit(
             FileSaved(
                 lecture_id,

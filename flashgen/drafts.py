@@ -7,6 +7,7 @@ against them again (and then against the full output models) before anything is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,7 +74,11 @@ QUESTION_DRAFTS: dict[str, type[_DraftQuestion]] = {
 
 def envelope_schema(key: str, items: Sequence[type[BaseModel]]) -> dict[str, Any]:
     """``{key: [item, …]}`` where each item matches one of ``items``."""
-    unique = list(dict.fromkeys(items))
+    return _envelope_schema(key, tuple(dict.fromkeys(items)))
+
+
+@cache  # built once per item set; every request of a run asks for the same few
+def _envelope_schema(key: str, unique: tuple[type[BaseModel], ...]) -> dict[str, Any]:
     schemas = [model.model_json_schema() for model in unique]
     item_schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
     return {

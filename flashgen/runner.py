@@ -27,6 +27,7 @@ from flashgen.generation import Complete, Generator, LLMGenerator
 from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Lecture
 from flashgen.offline import OfflineGenerator
+from flashgen.ratelimit import RateLimits
 from flashgen.scheduler import RetryPolicy, Scheduler
 from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
@@ -174,6 +175,7 @@ async def open_generator(
         settings.concurrency,
         RetryPolicy(max_retries=settings.max_retries),
         on_retry=lambda error, delay: emit(RetryScheduled(str(error), delay)),
+        limits=RateLimits(settings.rpm, settings.itpm, settings.otpm),
     )
     generator = llm_generator(settings, name, provider.model, scheduler.complete)
     try:

@@ -11,10 +11,10 @@ admission (the buckets empty and the pace is cut) but holds back no call already
 global freeze, and the waiting calls come back one budget at a time rather than all at once.
 
 Priority rule: the waiter with the smallest priority tuple is admitted first, FIFO among equals.
-The coordinator gives every quiz call (0, lecture rank, …) and every flashcard call
-(1, lecture rank, chunk), so a quiz call that is ready (its lecture's flashcards are done) goes
-before any flashcard call, and an earlier lecture before a later one: lectures finish one after
-another instead of all at the end, and a ready quiz call never waits behind new flashcard work.
+The coordinator chooses the tuples (see ``flashgen.coordinator.quiz_priority``): a lecture's
+quiz calls go before every later lecture's work, except the next lecture's flashcard calls,
+which go just ahead of them, so lectures finish one after another and the next lecture's cards
+are ready when the current one's quizzes drain.
 The first waiter blocks the others while it lacks budget (no overtaking by cheaper calls), so a
 large call cannot be starved by a stream of small ones.
 
@@ -233,7 +233,7 @@ class Scheduler:
             try:
                 completion = await self.provider.complete(request)
             except RateLimited as exc:
-                limiter.rejected(ticket, slots.now())
+                limiter.rejected(ticket, slots.now(), exc.retry_after)
                 error, delay = exc, self._retry_after(exc, retries)
             except TransientProviderError as exc:
                 limiter.failed(ticket)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from flashgen.ids import question_id
 from flashgen.models import ChoiceQuestion, Flashcard, QuizQuestion
@@ -113,20 +113,30 @@ def dedupe(
     items: Iterable[T], text: Callable[[T], str], ident: Callable[[T], str]
 ) -> tuple[list[T], list[T]]:
     """Keep the first of every group of near-duplicates (or of equal ids); return
-    (kept, dropped)."""
+    (kept, dropped). Content-word sets are looked up by hash and the character-level check
+    runs in rapidfuzz's C loop, so a lecture's worth of items costs little."""
     kept: list[T] = []
     kept_texts: list[str] = []
+    kept_words: set[frozenset[str]] = set()
     kept_ids: set[str] = set()
     dropped: list[T] = []
     for item in items:
         candidate = normalise(text(item))
-        if ident(item) in kept_ids or any(
-            is_near_duplicate(candidate, other) for other in kept_texts
-        ):
+        words = _content_words(candidate)
+        duplicate = (
+            ident(item) in kept_ids
+            or words in kept_words
+            or process.extractOne(
+                candidate, kept_texts, scorer=fuzz.ratio, score_cutoff=DUPLICATE_SIMILARITY
+            )
+            is not None
+        )
+        if duplicate:
             dropped.append(item)
             continue
         kept.append(item)
         kept_texts.append(candidate)
+        kept_words.add(words)
         kept_ids.add(ident(item))
     return kept, dropped
 

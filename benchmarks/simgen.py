@@ -1,0 +1,126 @@
+"""A generator with LLMGenerator's traffic but none of its parsing: for the big benchmark runs.
+
+It sends one request per task through ``complete`` (so through the real Scheduler), shaped like
+LLMGenerator's: the same system prompt, a user message of the same size (the chunk text, or one
+JSON line per flashcard), the same ``max_tokens``, and the coordinator's priority. The answer is
+not parsed: the items come ready-made (``model_construct``, no validation), distinct per lecture,
+chunk, level and group, so the coordinator's dedupe and saving do their real work. What building
+them costs is counted apart (``cpu_seconds``) so that the client CPU the benchmark reports is the
+coordinator's and the scheduler's. LLMGenerator's own parsing and validation are measured by the
+``--full-stack`` rows, which use the real LLMGenerator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.sim import words
+from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.models import (
+    Answers,
+    CardSource,
+    ChoiceQuestion,
+    Chunk,
+    Flashcard,
+    QuizQuestion,
+    RelevanceScore,
+)
+from flashgen.providers.base import CompletionRequest, Message
+
+CARDS_PER_CHUNK = 6
+SYSTEM = "You are a careful teaching assistant. You reply with JSON only."
+# The product's defaults decide the shape of the task graph: cards per quiz request and
+# questions per card (read from LLMGenerator so the benchmark follows them).
+_DEFAULTS = LLMGenerator(lambda request, priority: None, name="-", model="-")  # type: ignore[arg-type, return-value]
+
+
+class SimGenerator:
+    name = "sim"
+    model = "sim-1"
+
+    def __init__(self, complete: Complete) -> None:
+        self._complete = complete
+        self.max_tokens = _DEFAULTS.max_tokens
+        self.quiz_group_size = _DEFAULTS.quiz_group_size
+        self.questions_per_card = _DEFAULTS.questions_per_card
+        self.cpu_seconds = 0.0
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return {"generator": "sim"}
+
+    def _request(self, prompt: str, kind: str) -> CompletionRequest:
+        return CompletionRequest(
+            system=SYSTEM,
+            messages=(Message("user", prompt),),
+            max_tokens=self.max_tokens,
+            temperature=0.3,
+            schema_name=f"sim-{kind}",
+        )
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        prompt = f"Lecture: {ctx.lecture_id}, part {chunk.index + 1}\n<content>\n{chunk.text}"
+        completion = await self._complete(self._request(prompt, "flashcards"), ctx.priority)
+        started = time.process_time()
+        cards = [_card(ctx.lecture_id, chunk.index, n) for n in range(CARDS_PER_CHUNK)]
+        self.cpu_seconds += time.process_time() - started
+        return Generated(items=cards, usage=completion.usage, calls=1)
+
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]:
+        started = time.process_time()
+        lines = "\n".join(
+            f'{{"id": "{c.id}", "term": "{c.term}", "question": "{c.question}", '
+            f'"answer": "{c.answers.concise}", "example": "{c.example}"}}'
+            for c in cards
+        )
+        self.cpu_seconds += time.process_time() - started
+        prompt = f"Level {level}. Write questions from these flashcards:\n{lines}"
+        completion = await self._complete(self._request(prompt, "questions"), ctx.priority)
+        started = time.process_time()
+        count = len(cards) * self.questions_per_card
+        questions: list[QuizQuestion] = [
+            _question(ctx.lecture_id, level, cards[n % len(cards)], n) for n in range(count)
+        ]
+        self.cpu_seconds += time.process_time() - started
+        return Generated(items=questions, usage=completion.usage, calls=1)
+
+
+def _card(lecture_id: str, chunk: int, n: int) -> Flashcard:
+    w = words(f"{lecture_id}/{chunk}/{n}", 8)
+    return Flashcard.model_construct(
+        id=f"{lecture_id}-fc-{chunk:03d}{n:05d}",
+        type="definition",
+        term=f"{w[0]} {w[1]}",
+        question=f"What does {w[0]} {w[1]} mean for {w[2]} and {w[3]}?",
+        answers=Answers.model_construct(
+            concise=f"{w[0]} {w[1]} is the {w[4]} of {w[5]}.",
+            analogy=f"Like a {w[6]} holding a {w[7]}.",
+            eli5=f"It is how {w[2]} helps {w[3]}.",
+            real_world_use_case=f"Used when {w[5]} meets {w[6]}.",
+            common_mistakes=f"Taking {w[4]} for {w[7]}.",
+        ),
+        context="Simulated section",
+        example=f"{w[2]} with {w[3]}.",
+        relevance_score=RelevanceScore.model_construct(score=7, justification="Central."),
+        source=CardSource.model_construct(lecture=lecture_id, chunk=chunk, pages=[], slides=[]),
+    )
+
+
+def _question(lecture_id: str, level: int, card: Flashcard, n: int) -> QuizQuestion:
+    w = words(f"{card.id}/{level}/{n}", 6)
+    return ChoiceQuestion.model_construct(
+        id=f"{lecture_id}-q{level}-{card.id[-8:]}{n:03d}",
+        type="mcq",
+        question_text=f"Which {w[0]} best explains {w[1]}?",
+        options={"A": f"{w[2]} first", "B": f"{w[3]} second", "C": f"{w[4]} third",
+                 "D": f"{w[5]} fourth"},
+        correct_answer=["A"],
+        explanation=f"Option A is correct: {w[2]} first explains {w[1]}.",
+        difficulty_level=level,
+        source_flashcard_ids=[card.id],
+        tags=[w[0], w[1]],
+    )

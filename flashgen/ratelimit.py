@@ -1,0 +1,393 @@
+"""Client-side rate limits: weighted token buckets and an adaptive pace.
+
+A call is charged, at admission, one request, its estimated input tokens and its ``max_tokens``
+of output (what Anthropic and OpenAI themselves reserve when a request arrives); when it ends the
+difference to the real usage is given back. Four kinds of budget exist:
+
+- requests, input tokens, output tokens: set by the user (``--rpm``/``--itpm``/``--otpm``), or
+  announced by the server in its rate-limit headers;
+- tokens (input + output together): only as OpenAI announces it (``x-ratelimit-limit-tokens``).
+
+Each bucket refills continuously at 98% of its per-minute limit / 60 per second (the 2% absorb
+network jitter and clock drift between flashgen and the server). The requests bucket holds one
+second of refill, so flashgen never bursts more requests than a server that enforces its
+per-minute limit per second would take ("60,000 requests/minute may be enforced as 1,000
+requests/second", OpenAI). Token buckets hold a minute, like the servers' own buckets: a call's
+``max_tokens`` stays reserved while it runs, and the reservations of all the calls in flight
+must fit in the bucket, or a token limit could never be reached. They start with six seconds of
+refill rather than a full minute, so a run does not open with a burst.
+
+Server hints move the buckets: a ``remaining`` count lower than what flashgen expected lowers the
+bucket by the difference, and an announced limit lower than the user's replaces it. Without a
+limit set, an announced limit creates the bucket, which then follows ``remaining`` both ways (a
+limit the user set is never raised by a hint).
+
+A 429 empties the buckets (the server has just said there is nothing left) and cuts the pace,
+a factor on every rate: it drops to ``decrease`` times the server's rate as estimated from the
+last minute (the requests it accepted; with token limits only, the share it accepted times the
+pace they were sent at) or from the pace that drew the 429, whichever is lower. Then it climbs
+back along a cubic curve (CUBIC, as TCP and the AWS SDKs' adaptive retry mode use): fast at
+first, flat around the estimate, then probing above it. A cut at about the same rate as the
+previous one doubles the time the next climb takes (up to ``max_patience`` times), so a stable
+limit is probed less and less often. Time counts towards the climb only while calls wait for
+budget, so an idle spell cannot build up a burst. With no limit known at all, the first 429
+creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
+if that is lower. A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal
+
+from flashgen.providers.base import CompletionRequest, RateLimitHints
+
+# Indices into a cost vector.
+REQUESTS, INPUT, OUTPUT, TOKENS = 0, 1, 2, 3
+KINDS = (REQUESTS, INPUT, OUTPUT, TOKENS)
+Cost = tuple[float, float, float, float]
+Source = Literal["configured", "server", "learned"]
+
+HEADROOM = 0.98
+REQUEST_BURST_SECONDS = 1.0
+TOKEN_BURST_SECONDS = 60.0
+TOKEN_START_SECONDS = 6.0
+# Rough English token length; the refund at the end corrects it with the real count.
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD_TOKENS = 8
+# Below this much missing budget (in seconds of refill) a call goes: float noise, not a wait.
+_EPSILON_SECONDS = 1e-6
+# How far back admissions and 429s are counted to estimate the rate the server accepts.
+_WINDOW_SECONDS = 60.0
+_MIN_SPAN_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Per-minute limits the user knows for their account; ``None`` where none is set."""
+
+    requests_per_minute: float | None = None
+    input_tokens_per_minute: float | None = None
+    output_tokens_per_minute: float | None = None
+
+
+@dataclass(frozen=True)
+class PacingPolicy:
+    """How hard flashgen backs off after a 429 and how it comes back."""
+
+    decrease: float = 0.8  # the pace after a 429, as a fraction of the estimated server rate
+    recovery_seconds: float = 30.0  # time waiting for budget to climb back to that rate
+    max_patience: int = 16  # the longest climb, in multiples of ``recovery_seconds``
+    min_factor: float = 0.01
+    # At most one cut this often: servers enforce per-minute limits over windows down to a
+    # second, and a cut needs that long to show whether it was enough.
+    min_cut_interval: float = 1.0
+
+
+def estimate_input_tokens(request: CompletionRequest) -> int:
+    chars = len(request.system) + sum(len(message.content) for message in request.messages)
+    return chars // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 1)
+
+
+def request_cost(request: CompletionRequest) -> Cost:
+    estimate = float(estimate_input_tokens(request))
+    return (1.0, estimate, float(request.max_tokens), estimate + request.max_tokens)
+
+
+class TokenBucket:
+    """Budget of one kind; ``level`` may go below zero when a call costs more than it holds."""
+
+    __slots__ = ("burst_seconds", "configured", "corrections", "level", "per_second", "source")
+
+    def __init__(
+        self, per_minute: float, source: Source, burst_seconds: float, start_seconds: float
+    ) -> None:
+        self.per_second = per_minute / 60.0 * HEADROOM
+        self.configured = self.per_second if source == "configured" else math.inf
+        self.source: Source = source
+        self.burst_seconds = burst_seconds
+        self.level = self.per_second * min(start_seconds, burst_seconds)
+        self.corrections = 0.0  # sum of what server hints moved the level, see Ticket.seen
+
+    def capacity(self, factor: float) -> float:
+        return self.per_second * factor * self.burst_seconds
+
+    def refill(self, seconds: float, factor: float) -> None:
+        self.level = min(self.capacity(factor), self.level + self.per_second * factor * seconds)
+
+    def wait_time(self, cost: float, factor: float) -> float:
+        # A call costing more than the whole bucket goes when the bucket is full, into debt.
+        missing = min(cost, self.capacity(factor)) - self.level
+        return missing / (self.per_second * factor) if missing > 0 else 0.0
+
+
+def _bucket(kind: int, per_minute: float, source: Source) -> TokenBucket:
+    if kind == REQUESTS:
+        return TokenBucket(per_minute, source, REQUEST_BURST_SECONDS, REQUEST_BURST_SECONDS)
+    return TokenBucket(per_minute, source, TOKEN_BURST_SECONDS, TOKEN_START_SECONDS)
+
+
+class Ticket:
+    """One admitted call: what it was charged, and where the buckets stood just after."""
+
+    __slots__ = ("admitted_at", "cost", "seen")
+
+    def __init__(self, admitted_at: float, cost: Cost, seen: list[float | None]) -> None:
+        self.admitted_at = admitted_at
+        self.cost = cost
+        # Per kind: the bucket level after this charge minus the hint corrections made so far,
+        # so that a later hint applies only what earlier hints have not already applied.
+        self.seen = seen
+
+
+class Pace:
+    """The factor every rate is multiplied by: cut on a 429, regrown along a cubic curve."""
+
+    def __init__(self, policy: PacingPolicy) -> None:
+        self.policy = policy
+        self.factor = 1.0
+        self.ceiling = 1.0  # math.inf when the only bucket is a learned one
+        self.cuts = 0
+        self.last_cut_at = -math.inf
+        self._peak = 1.0  # the estimated server rate at the last cut, as a factor
+        self._climbed = math.inf  # seconds spent waiting for budget since the last cut
+        self._patience = 1
+
+    def cut(self, now: float, estimate: float) -> None:
+        """A 429: ``estimate`` is the server's rate as a factor (at most the current one)."""
+        peak = min(self.factor, estimate)
+        similar = abs(peak - self._peak) <= 0.1 * self._peak
+        self._patience = min(self.policy.max_patience, 2 * self._patience) if similar else 1
+        self._peak = peak
+        self.factor = max(self.policy.min_factor, peak * self.policy.decrease)
+        self._climbed = 0.0
+        self.last_cut_at = now
+        self.cuts += 1
+
+    def reset(self) -> None:
+        self.factor = self._peak = 1.0
+        self._climbed = math.inf
+        self._patience = 1
+
+    def climb(self, seconds: float) -> None:
+        if self.factor >= self.ceiling:
+            return
+        self._climbed += seconds
+        # W(t) = peak * (1 - (1 - decrease) * (1 - t/K)^3): decrease*peak at t=0, peak at t=K,
+        # flat around t=K, then convex: it probes above the peak ever faster.
+        progress = 1.0 - self._climbed / (self.policy.recovery_seconds * self._patience)
+        grown = self._peak * (1.0 - (1.0 - self.policy.decrease) * progress**3)
+        self.factor = min(self.ceiling, max(self.factor, grown))
+
+
+class _Tally:
+    """Admissions and 429s of the last minute: what share of its requests the server took."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self._admitted: deque[float] = deque()
+        self._refused: deque[float] = deque()
+
+    def admitted(self, now: float) -> None:
+        if self.first is None:
+            self.first = now
+        self._admitted.append(now)
+        self._forget(self._admitted, now)
+
+    def refused(self, now: float) -> None:
+        self._refused.append(now)
+        self._forget(self._refused, now)
+
+    def accepted_share(self, now: float) -> float:
+        self._forget(self._admitted, now)
+        self._forget(self._refused, now)
+        sent = len(self._admitted)
+        return max(0, sent - len(self._refused)) / sent if sent else 1.0
+
+    def accepted_per_second(self, now: float) -> float:
+        span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - (self.first or now)))
+        accepted = self.accepted_share(now) * len(self._admitted)
+        return max(1.0, accepted) / span
+
+    @staticmethod
+    def _forget(times: deque[float], now: float) -> None:
+        while times and times[0] < now - _WINDOW_SECONDS:
+            times.popleft()
+
+
+class RateLimiter:
+    """All of one provider's buckets and its pace; the admission queue asks it for budget."""
+
+    def __init__(self, limits: RateLimits, pacing: PacingPolicy) -> None:
+        self.buckets: list[TokenBucket | None] = [None, None, None, None]
+        configured = (
+            limits.requests_per_minute,
+            limits.input_tokens_per_minute,
+            limits.output_tokens_per_minute,
+        )
+        for kind, per_minute in enumerate(configured):
+            if per_minute is not None:
+                self.buckets[kind] = _bucket(kind, per_minute, "configured")
+        self.pace = Pace(pacing)
+        self.rate_limited = 0
+        self.waiting = False  # set by the queue: the first waiter lacks budget, not a slot
+        self._active = [b for b in self.buckets if b is not None]
+        self._updated: float | None = None  # the first call to ``advance`` sets the clock
+        self._tally = _Tally()
+
+    # --- admission ------------------------------------------------------------------------------
+
+    def advance(self, now: float) -> None:
+        if self._updated is None:
+            self._updated = now
+        elapsed = now - self._updated
+        if elapsed <= 0:
+            return
+        self._updated = now
+        if self.waiting:
+            self.pace.climb(elapsed)
+        factor = self.pace.factor
+        for bucket in self._active:
+            bucket.refill(elapsed, factor)
+
+    def wait_time(self, cost: Cost) -> float:
+        """Seconds until every bucket can pay ``cost``; 0 when it can now."""
+        factor = self.pace.factor
+        longest = 0.0
+        for kind, bucket in enumerate(self.buckets):
+            if bucket is not None:
+                longest = max(longest, bucket.wait_time(cost[kind], factor))
+        return longest if longest > _EPSILON_SECONDS else 0.0
+
+    def charge(self, cost: Cost, now: float) -> Ticket:
+        seen: list[float | None] = [None, None, None, None]
+        for kind, bucket in enumerate(self.buckets):
+            if bucket is not None:
+                bucket.level -= cost[kind]
+                seen[kind] = bucket.level - bucket.corrections
+        self._tally.admitted(now)
+        return Ticket(now, cost, seen)
+
+    # --- outcomes -------------------------------------------------------------------------------
+
+    def settle(self, ticket: Ticket, input_tokens: int, output_tokens: int) -> None:
+        """Give back what the call was charged beyond what it used."""
+        cost = ticket.cost
+        self._refund(INPUT, cost[INPUT] - input_tokens)
+        self._refund(OUTPUT, cost[OUTPUT] - output_tokens)
+        self._refund(TOKENS, cost[TOKENS] - input_tokens - output_tokens)
+
+    def failed(self, ticket: Ticket) -> None:
+        """The call ended without a result: its output was never produced."""
+        self._refund(OUTPUT, ticket.cost[OUTPUT])
+        self._refund(TOKENS, ticket.cost[OUTPUT])
+
+    def unsent(self, ticket: Ticket) -> None:
+        """The call was admitted but never sent: all of its budget goes back."""
+        for kind in KINDS:
+            self._refund(kind, ticket.cost[kind])
+
+    def rejected(self, ticket: Ticket, now: float, retry_after: float | None = None) -> None:
+        """A 429: the server used no tokens for this call, and it has no budget left now.
+        (The request itself stays counted: OpenAI counts refused requests against the limit.)"""
+        self.rate_limited += 1
+        for kind in (INPUT, OUTPUT, TOKENS):
+            self._refund(kind, ticket.cost[kind])
+        self._tally.refused(now)
+        pace = self.pace
+        if retry_after == 0:
+            return  # the server invites an immediate retry: it is not asking to slow down
+        if ticket.admitted_at < pace.last_cut_at:
+            return  # sent before the last cut: the cut already answered this overload
+        requests = self.buckets[REQUESTS]
+        if requests is not None:
+            # What the server accepted over the last minute, against the full request rate.
+            estimate = self._tally.accepted_per_second(now) / requests.per_second
+        elif self._active:  # token limits only: the share of requests it accepted will do
+            estimate = pace.factor * self._tally.accepted_share(now)
+        else:
+            self._learn(now, retry_after)
+            estimate = 1.0
+        if now - pace.last_cut_at >= pace.policy.min_cut_interval:
+            pace.cut(now, estimate)
+        for bucket in self._active:
+            bucket.level = min(bucket.level, 0.0)
+
+    def observe(self, ticket: Ticket, hints: RateLimitHints) -> None:
+        """Follow the server's view of its limits and of what is left."""
+        pairs = [
+            (REQUESTS, hints.requests_limit, hints.requests_remaining),
+            (INPUT, hints.input_tokens_limit, hints.input_tokens_remaining),
+            (OUTPUT, hints.output_tokens_limit, hints.output_tokens_remaining),
+        ]
+        # OpenAI counts input and output together; Anthropic's combined figure only repeats
+        # the tightest of its separate ones, which are followed already.
+        if pairs[1][1:] == (None, None) and pairs[2][1:] == (None, None):
+            pairs.append((TOKENS, hints.tokens_limit, hints.tokens_remaining))
+        for kind, limit, remaining in pairs:
+            if limit is not None and limit > 0:
+                self._announce(kind, limit)
+            if remaining is not None:
+                self._correct(kind, ticket.seen[kind], remaining)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _refund(self, kind: int, amount: float) -> None:
+        bucket = self.buckets[kind]
+        if bucket is not None and amount:
+            bucket.level = min(bucket.capacity(self.pace.factor), bucket.level + amount)
+
+    def _announce(self, kind: int, per_minute: int) -> None:
+        bucket = self.buckets[kind]
+        if bucket is None:
+            self._add(kind, _bucket(kind, per_minute, "server"))
+            return
+        per_second = per_minute / 60.0 * HEADROOM
+        if bucket.source == "configured":
+            bucket.per_second = min(bucket.configured, per_second)
+        else:
+            if bucket.source == "learned":
+                self.pace.reset()  # its cuts were relative to a guess; this is the real limit
+            bucket.per_second = per_second
+            bucket.source = "server"
+        self._limit_pace()
+
+    def _correct(self, kind: int, seen: float | None, remaining: int) -> None:
+        bucket = self.buckets[kind]
+        if bucket is None or seen is None:
+            return
+        expected = seen + bucket.corrections  # the snapshot, as if today's corrections applied
+        # The server rounds down and never reports a debt: its level lies in [remaining,
+        # remaining + 1), or anywhere below 1 when it says 0.
+        if expected > remaining + 1:
+            delta = remaining + 1 - expected
+        elif remaining >= 1 and remaining > expected and bucket.source != "configured":
+            delta = remaining - expected  # a limit the user set is never raised by a hint
+        else:
+            return
+        before = bucket.level
+        bucket.level = min(bucket.capacity(self.pace.factor), bucket.level + delta)
+        bucket.corrections += bucket.level - before
+
+    def _learn(self, now: float, retry_after: float | None) -> None:
+        per_minute = self._tally.accepted_per_second(now) * 60.0
+        if retry_after:
+            # With its bucket empty, a server can take one request per retry-after: often a
+            # far better guess than a start-of-run burst (it errs low when rounded up to whole
+            # seconds, and the pace then climbs past it).
+            per_minute = min(per_minute, 60.0 / retry_after)
+        self._add(REQUESTS, TokenBucket(per_minute / HEADROOM, "learned", 1.0, 0.0))
+        self.pace.ceiling = math.inf
+
+    def _add(self, kind: int, bucket: TokenBucket) -> None:
+        self.buckets[kind] = bucket
+        self._active = [b for b in self.buckets if b is not None]
+        if any(b.source != "learned" for b in self._active):
+            self._limit_pace()
+
+    def _limit_pace(self) -> None:
+        # A known limit caps the pace at 100% of it; only a learned rate may be probed above.
+        self.pace.ceiling = 1.0
+        self.pace.factor = min(self.pace.factor, 1.0)
