@@ -8,49 +8,21 @@ usage and cost recorded, and the API key nowhere in what it writes or prints.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
-from werkzeug import Request, Response
 
 from flashgen.cli import app
 from flashgen.models import FlashcardFile, QuizFile
-from tests.fakes import prompt_reply
 
 from .fake_api import FAKE_KEY, WIRES, Wire
+from .model_server import serve_model
 
 ROOT = Path(__file__).parents[2]
 runner = CliRunner()
-
-
-def first_prompt(wire: Wire, body: dict[str, Any]) -> str:
-    if wire.name == "gemini":
-        return str(body["contents"][0]["parts"][0]["text"])
-    users = [m for m in body["messages"] if m["role"] == "user"]
-    content = users[0]["content"]
-    return content if isinstance(content, str) else str(content[0]["text"])
-
-
-def serve_model(server: HTTPServer, wire: Wire, status: int = 200) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-
-    def handle(request: Request) -> Response:
-        body = json.loads(request.get_data(as_text=True))
-        seen.append(body)
-        if status != 200:
-            reply = wire.error(status, "invalid x-api-key", "authentication_error")
-        else:
-            reply = wire.ok(prompt_reply(first_prompt(wire, body)), False)
-        return Response(json.dumps(reply), status, content_type="application/json")
-
-    server.clear()
-    server.expect_request(re.compile(".*")).respond_with_handler(handle)
-    return seen
 
 
 def run(tmp_path: Path, *args: str) -> tuple[int, str]:

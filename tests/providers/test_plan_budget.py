@@ -3,49 +3,22 @@
 from __future__ import annotations
 
 import json
-import math
-import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
-from werkzeug import Request, Response
 
 from flashgen.cli import app
-from tests.fakes import prompt_reply
 
 from .fake_api import FAKE_KEY, OPENAI
+from .model_server import serve_model
 
 ROOT = Path(__file__).parents[2]
 runner = CliRunner()
 # The estimate is held to this factor of the tokens a run reports, in both directions.
 ESTIMATE_FACTOR = 2.0
-
-
-def serve_metered_model(server: HTTPServer) -> list[dict[str, Any]]:
-    """An OpenAI-compatible model whose usage is the length of what it read and wrote."""
-    seen: list[dict[str, Any]] = []
-
-    def handle(request: Request) -> Response:
-        body = json.loads(request.get_data(as_text=True))
-        seen.append(body)
-        prompt = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        text = prompt_reply(prompt)
-        reply = OPENAI.ok(text, False)
-        read = sum(len(m["content"]) for m in body["messages"])
-        reply["usage"] = {
-            "prompt_tokens": math.ceil(read / 4),
-            "completion_tokens": math.ceil(len(text) / 4),
-            "total_tokens": 0,
-        }
-        return Response(json.dumps(reply), 200, content_type="application/json")
-
-    server.clear()
-    server.expect_request(re.compile(".*")).respond_with_handler(handle)
-    return seen
 
 
 @pytest.fixture
@@ -63,7 +36,7 @@ def invoke(*args: str) -> tuple[int, str]:
 def test_plan_makes_no_call_and_its_estimate_holds(
     courses: Path, tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen = serve_metered_model(api_server)
+    seen = serve_model(api_server, OPENAI, metered=True)
     common = ["sample-course", "--courses-dir", str(courses), "-o", str(tmp_path / "out")]
     base_url = f"http://127.0.0.1:{api_server.port}/v1"
     code, output = invoke(
@@ -106,7 +79,7 @@ def test_plan_makes_no_call_and_its_estimate_holds(
 def test_budget_stops_new_calls_and_keeps_what_was_made(
     courses: Path, tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen = serve_metered_model(api_server)
+    seen = serve_model(api_server, OPENAI, metered=True)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     code, output = invoke(
         "run",

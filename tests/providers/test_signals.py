@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -16,30 +15,12 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
-
-from tests.fakes import prompt_reply
 
 from .fake_api import FAKE_KEY, OPENAI
+from .model_server import serve_model
 
 ROOT = Path(__file__).parents[2]
 LATENCY = 0.2
-
-
-def serve_slow_model(server: HTTPServer) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-
-    def handle(request: Request) -> Response:
-        body = json.loads(request.get_data(as_text=True))
-        seen.append(body)
-        time.sleep(LATENCY)
-        prompt = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        reply = OPENAI.ok(prompt_reply(prompt), False)
-        return Response(json.dumps(reply), 200, content_type="application/json")
-
-    server.clear()
-    server.expect_request(re.compile(".*")).respond_with_handler(handle)
-    return seen
 
 
 def start(tmp_path: Path, server: HTTPServer) -> subprocess.Popen[str]:
@@ -99,7 +80,7 @@ def total_tasks(tmp_path: Path) -> int:
 def test_interrupt_saves_what_is_done_exits_130_and_a_rerun_resumes(
     sig: signal.Signals, tmp_path: Path, api_server: HTTPServer
 ) -> None:
-    seen = serve_slow_model(api_server)
+    seen = serve_model(api_server, OPENAI, latency=LATENCY)
     process = start(tmp_path, api_server)
     wait_for(lambda: cached_tasks(tmp_path) >= 2)
     process.send_signal(sig)
@@ -120,7 +101,7 @@ def test_interrupt_saves_what_is_done_exits_130_and_a_rerun_resumes(
 
 
 def test_kill_9_loses_at_most_the_calls_in_flight(tmp_path: Path, api_server: HTTPServer) -> None:
-    seen = serve_slow_model(api_server)
+    seen = serve_model(api_server, OPENAI, latency=LATENCY)
     process = start(tmp_path, api_server)
     wait_for(lambda: cached_tasks(tmp_path) >= 3)
     process.kill()
