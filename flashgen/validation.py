@@ -11,6 +11,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -35,8 +36,13 @@ _STOPWORDS = frozenset((
 T = TypeVar("T")
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+# The same texts are normalised by the lecture's dedupe and again by the course's.
+@lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 
 
 def finalize_question(
@@ -153,6 +159,7 @@ def is_near_duplicate(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= DUPLICATE_SIMILARITY
 
 
+@lru_cache(maxsize=1 << 16)
 def _content_words(text: str) -> frozenset[str]:
     return frozenset(word for word in text.split() if word not in _STOPWORDS)
 
