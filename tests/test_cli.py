@@ -31,6 +31,11 @@ def courses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
+def run_sample(courses: Path, out: Path, *extra: str) -> tuple[int, str]:
+    """``flashgen run sample-course`` on the test's copy of the courses, into ``out``."""
+    return invoke("run", "sample-course", "--courses-dir", str(courses), "-o", str(out), *extra)
+
+
 def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
@@ -59,18 +64,7 @@ def test_second_run_leaves_files_byte_identical(courses: Path, tmp_path: Path) -
 
 
 def test_single_lecture_and_sequential(courses: Path, tmp_path: Path) -> None:
-    code, output = invoke(
-        "run",
-        "sample-course",
-        "lecture-02",
-        "--sequential",
-        "-j",
-        "4",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-    )
+    code, output = run_sample(courses, tmp_path / "out", "lecture-02", "--sequential", "-j", "4")
     assert code == 0, output
     assert [p.name for p in (tmp_path / "out" / "sample-course").iterdir() if p.is_dir()] == [
         "lecture-02"
@@ -267,31 +261,15 @@ def test_every_question_type_on_request(courses: Path, tmp_path: Path) -> None:
     import json
 
     out = tmp_path / "out"
-    code, output = invoke(
-        "run",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(out),
-        "--question-types",
-        "mcq,mca,true_false,fill_in_blank,matching,categorization",
+    code, output = run_sample(
+        courses, out, "--question-types", "mcq,mca,true_false,fill_in_blank,matching,categorization"
     )
     assert code == 0, output
     seen = set()
     for path in (out / "sample-course").rglob("quiz_level_*.json"):
         seen |= {q["type"] for q in json.loads(path.read_text())["questions"]}
     assert seen == {"mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"}
-    code, output = invoke(
-        "run",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(out),
-        "--question-types",
-        "essay",
-    )
+    code, output = run_sample(courses, out, "--question-types", "essay")
     assert code == 2 and "unknown question type" in output
 
 
@@ -299,17 +277,7 @@ def test_language_reaches_prompts_and_metadata(courses: Path, tmp_path: Path) ->
     import json
 
     out = tmp_path / "out"
-    code, _ = invoke(
-        "run",
-        "sample-course",
-        "lecture-01",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(out),
-        "--language",
-        "French",
-    )
+    code, _ = run_sample(courses, out, "lecture-01", "--language", "French")
     assert code == 0
     cards = json.loads((out / "sample-course" / "lecture-01" / "flashcards.json").read_text())
     assert cards["metadata"]["language"] == "French"

@@ -28,6 +28,23 @@ def courses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "courses"
 
 
+def run_openai(courses: Path, out: Path, model: str, *extra: str) -> tuple[int, str]:
+    """``flashgen run sample-course --provider openai --model MODEL`` into ``out``."""
+    return invoke(
+        "run",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(out),
+        "--provider",
+        "openai",
+        "--model",
+        model,
+        *extra,
+    )
+
+
 def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
@@ -48,17 +65,7 @@ def test_plan_makes_no_call_and_its_estimate_holds(
     assert plan["totals"]["flashcard_tasks"] == 3 and plan["price_known"]
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-    code, output = invoke(
-        "run",
-        *common,
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4.1-mini",
-        "--base-url",
-        base_url,
-        "--plain",
-    )
+    code, output = run_openai(courses, tmp_path / "out", "gpt-4.1-mini", "--base-url", base_url)
     assert code == 0, output
     report = json.loads((tmp_path / "out" / "sample-course" / "run_report.json").read_text())
     used = report["totals"]["usage"]
@@ -81,16 +88,9 @@ def test_budget_stops_new_calls_and_keeps_what_was_made(
 ) -> None:
     seen = serve_model(api_server, OPENAI, metered=True)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-    code, output = invoke(
-        "run",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-        "--provider",
-        "openai",
-        "--model",
+    code, output = run_openai(
+        courses,
+        tmp_path / "out",
         "gpt-4.1-mini",
         "--plain",
         "--sequential",
@@ -112,16 +112,9 @@ def test_budget_needs_a_known_price(
     courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-    code, output = invoke(
-        "run",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-        "--provider",
-        "openai",
-        "--model",
+    code, output = run_openai(
+        courses,
+        tmp_path / "out",
         "my-local-llama",
         "--budget",
         "1",
