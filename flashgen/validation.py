@@ -7,6 +7,7 @@ answer, an unpredictable correct letter, and no near-duplicates within a lecture
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import re
@@ -119,32 +120,50 @@ def dedupe(
     items: Iterable[T], text: Callable[[T], str], ident: Callable[[T], str]
 ) -> tuple[list[T], list[T]]:
     """Keep the first of every group of near-duplicates (or of equal ids); return
-    (kept, dropped). Content-word sets are looked up by hash and the character-level check
-    runs in rapidfuzz's C loop, so a lecture's worth of items costs little."""
+    (kept, dropped). Content-word sets are looked up by hash; the character-level check runs in
+    rapidfuzz's C loop, and only against texts whose length allows the threshold at all."""
     kept: list[T] = []
-    kept_texts: list[str] = []
+    by_length = _TextsByLength()
     kept_words: set[frozenset[str]] = set()
     kept_ids: set[str] = set()
     dropped: list[T] = []
     for item in items:
         candidate = normalise(text(item))
         words = _content_words(candidate)
-        duplicate = (
-            ident(item) in kept_ids
-            or words in kept_words
-            or process.extractOne(
-                candidate, kept_texts, scorer=fuzz.ratio, score_cutoff=DUPLICATE_SIMILARITY
-            )
-            is not None
-        )
-        if duplicate:
+        if ident(item) in kept_ids or words in kept_words or by_length.has_near(candidate):
             dropped.append(item)
             continue
         kept.append(item)
-        kept_texts.append(candidate)
+        by_length.add(candidate)
         kept_words.add(words)
         kept_ids.add(ident(item))
     return kept, dropped
+
+
+class _TextsByLength:
+    """Texts sorted by length: ``ratio(a, b) >= DUPLICATE_SIMILARITY`` needs lengths within
+    ``2 (1 - s) / (2 - s)`` of each other, so only that window is compared."""
+
+    _SPREAD = 2 * (1 - DUPLICATE_SIMILARITY / 100) / (2 - DUPLICATE_SIMILARITY / 100)
+
+    def __init__(self) -> None:
+        self._lengths: list[int] = []
+        self._texts: list[str] = []
+
+    def add(self, text: str) -> None:
+        at = bisect.bisect(self._lengths, len(text))
+        self._lengths.insert(at, len(text))
+        self._texts.insert(at, text)
+
+    def has_near(self, text: str) -> bool:
+        low = bisect.bisect_left(self._lengths, len(text) * (1 - self._SPREAD) - 1)
+        high = bisect.bisect_right(self._lengths, len(text) * (1 + self._SPREAD) + 1)
+        if low >= high:
+            return False
+        found = process.extractOne(
+            text, self._texts[low:high], scorer=fuzz.ratio, score_cutoff=DUPLICATE_SIMILARITY
+        )
+        return found is not None
 
 
 def is_near_duplicate(a: str, b: str) -> bool:
