@@ -166,7 +166,7 @@ class Coordinator:
 
     async def run(self, lectures: Sequence[PreparedLecture]) -> list[LectureOutcome]:
         for lecture in lectures:
-            self.emit(LecturePlanned(lecture.id, len(lecture.chunks), len(lecture.chunks)))
+            self.emit(LecturePlanned(lecture.id, len(lecture.chunks)))
         outcomes = await self._all(
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )

@@ -15,8 +15,7 @@ TaskStatus = Literal["started", "succeeded", "failed", "cached", "skipped"]
 @dataclass(frozen=True)
 class LecturePlanned:
     lecture: str
-    chunks: int
-    flashcard_tasks: int
+    chunks: int  # one flashcard task each
 
 
 @dataclass(frozen=True)

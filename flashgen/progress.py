@@ -65,7 +65,7 @@ class LiveProgress:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, LecturePlanned):
-            self._grow("flashcards", event.flashcard_tasks)
+            self._grow("flashcards", event.chunks)
         elif isinstance(event, QuizTasksPlanned):
             self._grow("quiz", event.tasks)
         elif isinstance(event, TaskUpdate) and event.status in _DONE:

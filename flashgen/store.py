@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from flashgen.models import FlashcardFile, QuizFile
+from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 
 M = TypeVar("M", bound=BaseModel)
 FLASHCARDS_FILE = "flashcards.json"
@@ -64,12 +64,18 @@ class OutputStore:
         self.course_dir = output_dir / course_id
 
     def lecture_ids(self) -> list[str]:
-        """Lectures with saved flashcards, in course order."""
+        """Folders holding generated files, in course order (run reports, the cache and exports
+        are not lectures)."""
         from flashgen.discovery import natural_key
 
         if not self.course_dir.is_dir():
             return []
-        found = [p.parent.name for p in self.course_dir.glob(f"*/{FLASHCARDS_FILE}")]
+        names = [FLASHCARDS_FILE, *(quiz_file_name(level) for level in QUIZ_LEVELS)]
+        found = [
+            entry.name
+            for entry in self.course_dir.iterdir()
+            if entry.is_dir() and any((entry / name).is_file() for name in names)
+        ]
         return sorted(found, key=lambda name: (natural_key(name), name))
 
     def lecture_dir(self, lecture_id: str) -> Path:

@@ -14,11 +14,10 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from flashgen.discovery import natural_key
 from flashgen.errors import UsageError
 from flashgen.export.base import SkippedItem
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
-from flashgen.store import FLASHCARDS_FILE, quiz_file_name
+from flashgen.store import FLASHCARDS_FILE, OutputStore, quiz_file_name
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,8 @@ def read_course(output_dir: Path, course_id: str) -> CourseOutput:
     course_dir = _course_dir(output_dir, course_id)
     course = CourseOutput(id=course_id, name=course_id)
     names: list[str] = []
-    for folder in sorted(_lecture_dirs(course_dir), key=lambda p: natural_key(p.name)):
-        lecture = _read_lecture(folder, course)
+    for lecture_id in OutputStore(output_dir, course_id).lecture_ids():
+        lecture = _read_lecture(course_dir / lecture_id, course)
         if lecture.flashcards is not None or lecture.quizzes:
             course.lectures.append(lecture)
             names.extend(_course_names(lecture))
@@ -73,16 +72,6 @@ def _course_dir(output_dir: Path, course_id: str) -> Path:
             hint=f"run `flashgen run {course_id}` first",
         )
     return course_dir
-
-
-def _lecture_dirs(course_dir: Path) -> list[Path]:
-    """Sub-folders holding generated files; run reports, caches and exports are not lectures."""
-    names = [FLASHCARDS_FILE, *(quiz_file_name(level) for level in QUIZ_LEVELS)]
-    return [
-        entry
-        for entry in course_dir.iterdir()
-        if entry.is_dir() and any((entry / name).is_file() for name in names)
-    ]
 
 
 def _read_lecture(folder: Path, course: CourseOutput) -> LectureOutput:
