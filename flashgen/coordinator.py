@@ -142,7 +142,7 @@ class Coordinator:
         sequential: bool = False,
         levels: Sequence[int] = QUIZ_LEVELS,
         quiz_group_size: int | None = None,
-        questions_per_card: int = 1,
+        questions_per_card: int | None = None,
         cache: TaskCache | None = None,
         force: bool = False,
         control: RunControl | None = None,
@@ -155,8 +155,9 @@ class Coordinator:
         self.language = language
         self.sequential = sequential
         self.levels = tuple(levels)
-        self.quiz_group_size = quiz_group_size
-        self.questions_per_card = questions_per_card
+        # The generator knows how it groups cards; tests may override.
+        self.quiz_group_size = quiz_group_size or generator.quiz_group_size
+        self.questions_per_card = questions_per_card or generator.questions_per_card
         self.cache = cache
         self.force = force
         self.control = control or RunControl()

@@ -64,6 +64,14 @@ class Generated(Generic[T]):
 class Generator(Protocol):
     name: str
     model: str
+    # The questions each card is expected to yield per level (to report what a failed quiz
+    # task leaves missing).
+    questions_per_card: int
+
+    @property
+    def quiz_group_size(self) -> int | None:
+        """Cards per quiz request; None: all of a lecture's cards in one request."""
+        ...
 
     @property
     def identity(self) -> dict[str, Any]:

@@ -139,6 +139,12 @@ class OfflineGenerator:
     # Bump when a change to this module changes what it generates, to refresh cached results.
     version = 3
 
+    questions_per_card = 1
+
+    @property
+    def quiz_group_size(self) -> int | None:
+        return None  # distractors come from the lecture's other cards: one request sees them all
+
     def __init__(self, mix: QuestionMix | None = None) -> None:
         self.mix = mix or QuestionMix()
 

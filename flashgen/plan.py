@@ -27,7 +27,13 @@ from flashgen.estimate import (
     text_tokens,
 )
 from flashgen.events import Event, LectureSkipped
-from flashgen.generation import SYSTEM_PROMPT, GenerationContext, Generator, LLMGenerator
+from flashgen.generation import (
+    QUESTION_BUFFER,
+    SYSTEM_PROMPT,
+    GenerationContext,
+    Generator,
+    LLMGenerator,
+)
 from flashgen.models import QUIZ_LEVELS, Course, Flashcard, Usage
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import Completion, CompletionRequest
@@ -168,7 +174,7 @@ def _plan_lecture(
         _plan_exact_quizzes(plan, cards, generator, course, language, cache, ctx)
     else:
         per_chunk = (settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2
-        _plan_estimated_quizzes(plan, math.ceil(len(lecture.chunks) * per_chunk), llm)
+        _plan_estimated_quizzes(plan, math.ceil(len(lecture.chunks) * per_chunk), generator)
     return plan
 
 
@@ -182,7 +188,7 @@ def _plan_exact_quizzes(
     ctx: GenerationContext,
 ) -> None:
     llm = generator if isinstance(generator, LLMGenerator) else None
-    size = llm.quiz_group_size if llm is not None else max(1, len(cards))
+    size = generator.quiz_group_size or max(1, len(cards))
     groups = [cards[start : start + size] for start in range(0, len(cards), size)]
     for level in QUIZ_LEVELS:
         for group in groups:
@@ -193,9 +199,8 @@ def _plan_exact_quizzes(
             elif llm is not None:
                 prompt = llm.quiz_prompt(group, level, ctx)
                 plan.input_tokens += text_tokens(SYSTEM_PROMPT + prompt)
-                plan.output_tokens += (llm.quiz_target(len(group)) + 2) * (
-                    OUTPUT_TOKENS_PER_QUESTION
-                )
+                asked = llm.quiz_target(len(group)) + QUESTION_BUFFER
+                plan.output_tokens += asked * OUTPUT_TOKENS_PER_QUESTION
 
 
 # A card as the quiz prompt lists it: id, term, question, answer, context, example.
@@ -203,8 +208,9 @@ _TOKENS_PER_CARD_LINE = 110
 _QUIZ_PROMPT_TOKENS = 450
 
 
-def _plan_estimated_quizzes(plan: LecturePlan, cards: int, llm: LLMGenerator | None) -> None:
-    size = llm.quiz_group_size if llm is not None else max(1, cards)
+def _plan_estimated_quizzes(plan: LecturePlan, cards: int, generator: Generator) -> None:
+    llm = generator if isinstance(generator, LLMGenerator) else None
+    size = generator.quiz_group_size or max(1, cards)
     groups = math.ceil(cards / size) if cards else 0
     plan.quiz_tasks += groups * len(QUIZ_LEVELS)
     if llm is None:
@@ -212,7 +218,7 @@ def _plan_estimated_quizzes(plan: LecturePlan, cards: int, llm: LLMGenerator | N
     for start in range(0, cards, size):
         group = min(size, cards - start)
         per_level_in = _QUIZ_PROMPT_TOKENS + group * _TOKENS_PER_CARD_LINE
-        per_level_out = (llm.quiz_target(group) + 2) * OUTPUT_TOKENS_PER_QUESTION
+        per_level_out = (llm.quiz_target(group) + QUESTION_BUFFER) * OUTPUT_TOKENS_PER_QUESTION
         plan.input_tokens += per_level_in * len(QUIZ_LEVELS)
         plan.output_tokens += per_level_out * len(QUIZ_LEVELS)
 

@@ -208,13 +208,6 @@ async def run_course(
                 emit,
                 language=settings.language or scan.course.language,
                 sequential=settings.sequential,
-                # The offline generator draws distractors from all of a lecture's cards.
-                quiz_group_size=(
-                    generator.quiz_group_size if isinstance(generator, LLMGenerator) else None
-                ),
-                questions_per_card=(
-                    generator.questions_per_card if isinstance(generator, LLMGenerator) else 1
-                ),
                 cache=cache,
                 force=options.force,
                 control=control,

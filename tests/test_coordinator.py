@@ -69,6 +69,8 @@ class GatedGenerator:
     name = "gated"
     model = "gated-1"
     identity: ClassVar[dict[str, str]] = {"generator": "gated"}
+    quiz_group_size = None
+    questions_per_card = 1
 
     def __init__(self) -> None:
         self.fast_quiz_started = asyncio.Event()
