@@ -113,7 +113,6 @@ class Flashcard(Frozen):
     source: CardSource
 
 
-QuestionType = Literal["mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization"]
 OptionKey = Literal["A", "B", "C", "D"]
 BLANK = "____"
 
