@@ -1,14 +1,20 @@
 """Runs the task graph of every lecture: flashcard tasks per chunk, then quiz tasks per level.
 
-Each lecture is its own pipeline: as soon as a lecture's flashcards are saved, its quiz tasks
-start, while other lectures may still be generating flashcards. There is no barrier between
-phases across lectures. Every task is isolated: a failure is recorded and the others go on;
+There is no barrier between phases, neither across lectures nor inside one. A generator that
+quizzes a few cards at a time (a model) gets each chunk's quiz tasks as soon as that chunk's
+cards exist, while the lecture's other chunks may still be at their flashcards; one that quizzes
+a lecture as a whole (the offline generator draws distractors from all of its cards) waits for
+the lecture's cards. A lecture's flashcards file is saved as soon as its flashcard tasks end,
+its quiz files when its quiz tasks end. Cards are deduplicated across the lecture at that save
+(an earlier chunk's card wins), and the questions of a dropped duplicate are credited to the
+card kept in its place. Every task is isolated: a failure is recorded and the others go on;
 results that validated are saved even when some tasks of their lecture failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,13 +53,21 @@ from flashgen.models import (
     Status,
 )
 from flashgen.store import OutputStore
-from flashgen.validation import dedupe_cards, dedupe_questions
+from flashgen.validation import (
+    card_text,
+    dedupe_cards,
+    dedupe_questions,
+    is_near_duplicate,
+    normalise,
+)
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 _QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
 _CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
 # Scheduler priorities (smaller is served first), a pipeline one lecture deep: lecture r's quiz
-# calls are (r, level, group) and lecture r's flashcard calls are (r - 1, -1, chunk), just
+# calls are (r, level, chunk, group) and lecture r's flashcard calls are (r - 1, -1, chunk), just
 # ahead of lecture r-1's quizzes. Lectures finish in order, a ready quiz call never waits
 # behind flashcards of lectures further on, and the next lecture's cards are ready by the time
 # the current one's quizzes drain, so the end of a run does not stall on a starved lecture.
@@ -63,8 +77,40 @@ def flashcard_priority(rank: int, chunk: int) -> tuple[int, ...]:
     return (rank - 1, -1, chunk)
 
 
-def quiz_priority(rank: int, level: int, group: int) -> tuple[int, ...]:
-    return (rank, level, group)
+def quiz_priority(rank: int, level: int, chunk: int, group: int) -> tuple[int, ...]:
+    return (rank, level, chunk, group)
+
+
+def group_sizes(cards: int, size: int | None) -> list[int]:
+    """How ``cards`` consecutive cards split into groups of at most ``size`` (one group when
+    ``size`` is None), as even as possible: 4 cards in groups of 3 make 2 + 2, not 3 + 1, so no
+    request is asked about a lone card when a neighbour could share it."""
+    if cards <= 0:
+        return []
+    count = math.ceil(cards / size) if size else 1
+    small, extra = divmod(cards, count)
+    return [small + (1 if number < extra else 0) for number in range(count)]
+
+
+def card_groups(cards: Sequence[Flashcard], size: int | None) -> list[list[Flashcard]]:
+    groups, start = [], 0
+    for length in group_sizes(len(cards), size):
+        groups.append(list(cards[start : start + length]))
+        start += length
+    return groups
+
+
+def quiz_groups(
+    cards_by_chunk: Sequence[Sequence[Flashcard]], size: int | None
+) -> list[list[Flashcard]]:
+    """Every quiz group of a lecture, as the coordinator forms them: per chunk from the
+    chunk's own cards, or (``size`` None) one group of the whole lecture's cards."""
+    if size is None:
+        lecture = [card for chunk in cards_by_chunk for card in chunk]
+        return card_groups(dedupe_cards(lecture)[0], None)
+    return [
+        group for chunk in cards_by_chunk for group in card_groups(dedupe_cards(chunk)[0], size)
+    ]
 
 
 def flashcard_key(
@@ -108,6 +154,23 @@ class TaskResult:
 
     def failure(self, expected_items: int = 0) -> FailedTask:
         return FailedTask(task=self.task_id, error=self.error, expected_items=expected_items)
+
+
+@dataclass
+class ChunkCards:
+    """A chunk's cards: this run's, or an earlier run's when its task failed this time."""
+
+    chunk: int
+    cards: list[Flashcard]
+    result: TaskResult
+
+
+@dataclass
+class QuizRun:
+    level: int
+    cards: list[Flashcard]
+    generated: Generated[QuizQuestion] | None
+    result: TaskResult
 
 
 @dataclass
@@ -195,64 +258,94 @@ class Coordinator:
             return [await job for job in jobs]
         return list(await asyncio.gather(*jobs))
 
+    async def _both(self, first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+        if self.sequential:
+            return await first, await second
+        return await asyncio.gather(first, second)
+
     # --- one lecture ----------------------------------------------------------------------------
 
     async def _run_lecture(self, rank: int, lecture: PreparedLecture) -> LectureOutcome:
         outcome = LectureOutcome(lecture.id)
-        card_results = await self._all(
-            [self._flashcard_task(rank, lecture.id, chunk) for chunk in lecture.chunks]
-        )
-        cards = [card for result, _ in card_results if result for card in result.items]
-        failed_chunks = {
-            chunk.index
-            for chunk, (_, r) in zip(lecture.chunks, card_results, strict=True)
-            if not r.ok
+        per_chunk = self.quiz_group_size is not None
+        loop = asyncio.get_running_loop()
+        chunk_cards: dict[int, asyncio.Future[ChunkCards]] = {
+            chunk.index: loop.create_future() for chunk in lecture.chunks
         }
-        cards += self._kept_cards(lecture.id, failed_chunks)
-        cards, _ = dedupe_cards(cards)
-        failed = [r.failure() for _, r in card_results if not r.ok]
+
+        async def chunk_pipeline(chunk: Chunk) -> list[QuizRun]:
+            got = await self._chunk_cards(rank, lecture.id, chunk)
+            chunk_cards[chunk.index].set_result(got)
+            if not per_chunk:
+                return []
+            groups = quiz_groups([got.cards], self.quiz_group_size)
+            return await self._quiz_runs(rank, lecture.id, chunk.index, groups)
+
+        async def save_cards() -> tuple[list[Flashcard], dict[str, str]]:
+            got = [await chunk_cards[chunk.index] for chunk in lecture.chunks]
+            return await self._save_cards(lecture, got, outcome)
+
+        chunk_runs, (cards, aliases) = await self._both(
+            self._all([chunk_pipeline(chunk) for chunk in lecture.chunks]), save_cards()
+        )
+        runs = [run for chunk in chunk_runs for run in chunk]
+        if not per_chunk and cards:
+            runs = await self._quiz_runs(rank, lecture.id, 0, quiz_groups([cards], None))
+        if not cards and not runs:
+            return outcome
+        for level in self.levels:
+            level_runs = [run for run in runs if run.level == level]
+            count, failed = await self._finish_level(lecture.id, level, level_runs, aliases)
+            outcome.questions[level] = count
+            outcome.failed_tasks.extend(failed)
+        return outcome
+
+    async def _chunk_cards(self, rank: int, lecture_id: str, chunk: Chunk) -> ChunkCards:
+        generated, result = await self._flashcard_task(rank, lecture_id, chunk)
+        if generated is not None:
+            return ChunkCards(chunk.index, list(generated.items), result)
+        return ChunkCards(chunk.index, self._kept_cards(lecture_id, chunk.index), result)
+
+    async def _save_cards(
+        self, lecture: PreparedLecture, got: list[ChunkCards], outcome: LectureOutcome
+    ) -> tuple[list[Flashcard], dict[str, str]]:
+        """Dedupe and save the lecture's cards; return them with, for every card dropped as a
+        duplicate of another chunk's card, the id of the card kept in its place."""
+        cards, dropped = dedupe_cards([card for chunk in got for card in chunk.cards])
+        failed = [chunk.result.failure() for chunk in got if not chunk.result.ok]
         outcome.cards = len(cards)
         outcome.failed_tasks.extend(failed)
         await self._save_flashcards(lecture, cards, failed)
-        if not cards:
-            return outcome
-        groups = self._card_groups(cards)
-        self.emit(QuizTasksPlanned(lecture.id, len(groups) * len(self.levels)))
-        level_outcomes = await self._all(
-            [self._run_level(rank, lecture.id, level, groups) for level in self.levels]
-        )
-        for level, (count, level_failed) in zip(self.levels, level_outcomes, strict=True):
-            outcome.questions[level] = count
-            outcome.failed_tasks.extend(level_failed)
-        return outcome
+        return cards, _aliases(dropped, cards)
 
-    def _card_groups(self, cards: list[Flashcard]) -> list[list[Flashcard]]:
-        size = self.quiz_group_size or len(cards)
-        return [cards[start : start + size] for start in range(0, len(cards), size)]
-
-    async def _run_level(
-        self, rank: int, lecture_id: str, level: int, groups: list[list[Flashcard]]
-    ) -> tuple[int, list[FailedTask]]:
-        results = await self._all(
-            [
-                self._quiz_task(rank, lecture_id, level, number, group)
-                for number, group in enumerate(groups)
-            ]
-        )
-        questions = [q for result, _ in results if result for q in result.items]
-        redone = {
-            card.id for group, (_, r) in zip(groups, results, strict=True) if r.ok for card in group
-        }
-        if not all(r.ok for _, r in results):
-            questions += self._kept_questions(lecture_id, level, redone)
-        questions, _ = dedupe_questions(questions)
-        failed = [
-            r.failure(expected_items=len(group) * self.questions_per_card)
-            for group, (_, r) in zip(groups, results, strict=True)
-            if not r.ok
+    async def _quiz_runs(
+        self, rank: int, lecture_id: str, chunk: int, groups: list[list[Flashcard]]
+    ) -> list[QuizRun]:
+        if not groups:
+            return []
+        self.emit(QuizTasksPlanned(lecture_id, len(groups) * len(self.levels)))
+        jobs = [
+            self._quiz_task(rank, lecture_id, level, chunk, number, group)
+            for level in self.levels
+            for number, group in enumerate(groups)
         ]
-        source_cards = sum(len(group) for group in groups)
-        await self._save_quiz(lecture_id, level, questions, source_cards, failed, len(groups))
+        return await self._all(jobs)
+
+    async def _finish_level(
+        self, lecture_id: str, level: int, runs: list[QuizRun], aliases: dict[str, str]
+    ) -> tuple[int, list[FailedTask]]:
+        questions = [q for run in runs if run.generated for q in run.generated.items]
+        if not all(run.result.ok for run in runs):
+            redone = {card.id for run in runs if run.result.ok for card in run.cards}
+            questions += self._kept_questions(lecture_id, level, redone)
+        questions, _ = dedupe_questions([_credited(q, aliases) for q in questions])
+        failed = [
+            run.result.failure(expected_items=len(run.cards) * self.questions_per_card)
+            for run in runs
+            if not run.result.ok
+        ]
+        source_cards = sum(len(run.cards) for run in runs)
+        await self._save_quiz(lecture_id, level, questions, source_cards, failed, len(runs))
         return len(questions), failed
 
     # --- tasks ------------------------------------------------------------------------------------
@@ -276,14 +369,21 @@ class Coordinator:
         )
 
     async def _quiz_task(
-        self, rank: int, lecture_id: str, level: int, number: int, cards: list[Flashcard]
-    ) -> tuple[Generated[QuizQuestion] | None, TaskResult]:
+        self,
+        rank: int,
+        lecture_id: str,
+        level: int,
+        chunk: int,
+        number: int,
+        cards: list[Flashcard],
+    ) -> QuizRun:
         ctx = GenerationContext(
-            self.course, lecture_id, self.language, quiz_priority(rank, level, number)
+            self.course, lecture_id, self.language, quiz_priority(rank, level, chunk, number)
         )
-        task_id = f"{lecture_id}/quiz/level-{level}/group-{number}"
+        part = f"chunk-{chunk}/" if self.quiz_group_size is not None else ""
+        task_id = f"{lecture_id}/quiz/level-{level}/{part}group-{number}"
         key = quiz_key(self.generator, self.course, self.language, lecture_id, level, cards)
-        return await self._task(
+        generated, result = await self._task(
             "quiz",
             lecture_id,
             task_id,
@@ -292,6 +392,7 @@ class Coordinator:
             _QUESTIONS,
             lambda: self.generator.quiz(cards, level, ctx),
         )
+        return QuizRun(level, cards, generated, result)
 
     async def _task(
         self,
@@ -407,14 +508,12 @@ class Coordinator:
 
     # --- saving -----------------------------------------------------------------------------------
 
-    def _kept_cards(self, lecture_id: str, failed_chunks: set[int]) -> list[Flashcard]:
-        """Cards an earlier run saved for chunks that failed this time: never thrown away."""
-        if not failed_chunks:
-            return []
+    def _kept_cards(self, lecture_id: str, chunk: int) -> list[Flashcard]:
+        """Cards an earlier run saved for a chunk that failed this time: never thrown away."""
         existing = self.store.load_flashcards(lecture_id)
         if existing is None:
             return []
-        return [card for card in existing.flashcards if card.source.chunk in failed_chunks]
+        return [card for card in existing.flashcards if card.source.chunk == chunk]
 
     def _kept_questions(self, lecture_id: str, level: int, redone: set[str]) -> list[QuizQuestion]:
         """Questions an earlier run saved that no successful task of this run replaces."""
@@ -492,3 +591,26 @@ class Coordinator:
                 remaining=sum(f.expected_items for f in failed),
             )
         )
+
+
+def _aliases(dropped: Sequence[Flashcard], kept: Sequence[Flashcard]) -> dict[str, str]:
+    """For each dropped card, the kept card it duplicates (dropped cards are few: a linear
+    search each is cheap)."""
+    kept_texts = [(card.id, normalise(card_text(card))) for card in kept]
+    aliases: dict[str, str] = {}
+    for card in dropped:
+        text = normalise(card_text(card))
+        for kept_id, kept_text in kept_texts:
+            if kept_id == card.id or is_near_duplicate(text, kept_text):
+                if kept_id != card.id:
+                    aliases[card.id] = kept_id
+                break
+    return aliases
+
+
+def _credited(question: QuizQuestion, aliases: dict[str, str]) -> QuizQuestion:
+    """The question with its sources pointing at cards the flashcards file keeps."""
+    if not aliases or not any(source in aliases for source in question.source_flashcard_ids):
+        return question
+    sources = list(dict.fromkeys(aliases.get(s, s) for s in question.source_flashcard_ids))
+    return question.model_copy(update={"source_flashcard_ids": sources})

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from flashgen.cache import TaskCache
 from flashgen.config import Settings
-from flashgen.coordinator import PreparedLecture, flashcard_key, quiz_key
+from flashgen.coordinator import PreparedLecture, flashcard_key, group_sizes, quiz_groups, quiz_key
 from flashgen.discovery import LectureScan
 from flashgen.errors import FlashgenError
 from flashgen.estimate import (
@@ -159,12 +159,12 @@ def _plan_lecture(
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
     llm = generator if isinstance(generator, LLMGenerator) else None
     ctx = GenerationContext(course, lecture.id, language)
-    cards: list[Flashcard] = []
+    cards: list[list[Flashcard]] = []
     for chunk in lecture.chunks:
         stored = _cached_cards(cache, flashcard_key(generator, course, language, lecture.id, chunk))
         if stored is not None:
             plan.flashcard_cached += 1
-            cards += stored
+            cards.append(stored)
             continue
         plan.exact = False
         if llm is not None:
@@ -173,14 +173,14 @@ def _plan_lecture(
     if plan.exact:
         _plan_exact_quizzes(plan, cards, generator, course, language, cache, ctx)
     else:
-        per_chunk = (settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2
-        _plan_estimated_quizzes(plan, math.ceil(len(lecture.chunks) * per_chunk), generator)
+        per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
+        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator)
     return plan
 
 
 def _plan_exact_quizzes(
     plan: LecturePlan,
-    cards: list[Flashcard],
+    cards: list[list[Flashcard]],
     generator: Generator,
     course: Course,
     language: str,
@@ -188,8 +188,7 @@ def _plan_exact_quizzes(
     ctx: GenerationContext,
 ) -> None:
     llm = generator if isinstance(generator, LLMGenerator) else None
-    size = generator.quiz_group_size or max(1, len(cards))
-    groups = [cards[start : start + size] for start in range(0, len(cards), size)]
+    groups = quiz_groups(cards, generator.quiz_group_size)
     for level in QUIZ_LEVELS:
         for group in groups:
             plan.quiz_tasks += 1
@@ -208,15 +207,16 @@ _TOKENS_PER_CARD_LINE = 110
 _QUIZ_PROMPT_TOKENS = 450
 
 
-def _plan_estimated_quizzes(plan: LecturePlan, cards: int, generator: Generator) -> None:
+def _plan_estimated_quizzes(plan: LecturePlan, per_chunk: list[int], generator: Generator) -> None:
+    """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups."""
     llm = generator if isinstance(generator, LLMGenerator) else None
-    size = generator.quiz_group_size or max(1, cards)
-    groups = math.ceil(cards / size) if cards else 0
-    plan.quiz_tasks += groups * len(QUIZ_LEVELS)
+    size = generator.quiz_group_size
+    chunks = per_chunk if size is not None else [sum(per_chunk)]
+    sizes = [group for cards in chunks for group in group_sizes(cards, size)]
+    plan.quiz_tasks += len(sizes) * len(QUIZ_LEVELS)
     if llm is None:
         return
-    for start in range(0, cards, size):
-        group = min(size, cards - start)
+    for group in sizes:
         per_level_in = _QUIZ_PROMPT_TOKENS + group * _TOKENS_PER_CARD_LINE
         per_level_out = (llm.quiz_target(group) + QUESTION_BUFFER) * OUTPUT_TOKENS_PER_QUESTION
         plan.input_tokens += per_level_in * len(QUIZ_LEVELS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import Coordinator, PreparedLecture
+from flashgen.coordinator import Coordinator, PreparedLecture, group_sizes
 from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import FatalProviderError
 from flashgen.events import Event, TaskUpdate
@@ -19,9 +21,10 @@ from flashgen.extract import extract
 from flashgen.generation import Generated, GenerationContext, LLMGenerator
 from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.offline import OfflineGenerator
+from flashgen.providers.base import CompletionRequest
 from flashgen.scheduler import Scheduler
 from flashgen.store import OutputStore
-from tests.fakes import FakeProvider
+from tests.fakes import FakeProvider, card_json, prompt_reply
 
 SAMPLE = Path(__file__).parents[1] / "courses"
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -60,7 +63,8 @@ async def test_concurrency_cap_is_never_exceeded_and_is_reached(tmp_path: Path) 
     outcomes = await coordinator(tmp_path, generator, quiz_group_size=10).run(prepared)
     assert provider.max_in_flight == 3
     assert all(o.status == "complete" and o.cards > 0 for o in outcomes)
-    assert len(provider.requests) == 12 + 4 * 4  # a flashcard call per chunk, a quiz per level
+    # a flashcard call per chunk, and a quiz call per chunk and level (its cards fit one group)
+    assert len(provider.requests) == 12 + 12 * 4
 
 
 class GatedGenerator:
@@ -143,10 +147,14 @@ async def test_sequential_runs_one_task_at_a_time_in_order(tmp_path: Path) -> No
     )
     assert provider.max_in_flight == 1
     started = [e.task_id for e in events if isinstance(e, TaskUpdate) and e.status == "started"]
-    assert started[:3] == [
+    # A chunk's quiz tasks follow its flashcard task, level by level, before the next chunk.
+    assert started[:6] == [
         "lec-0/flashcards/chunk-0",
+        "lec-0/quiz/level-1/chunk-0/group-0",
+        "lec-0/quiz/level-2/chunk-0/group-0",
+        "lec-0/quiz/level-3/chunk-0/group-0",
+        "lec-0/quiz/level-4/chunk-0/group-0",
         "lec-0/flashcards/chunk-1",
-        "lec-0/quiz/level-1/group-0",
     ]
 
 
@@ -203,3 +211,118 @@ async def test_quiz_files_record_level_and_sources(tmp_path: Path, level: int) -
     assert quiz.metadata.difficulty_level == level and quiz.questions
     card_ids = {c.id for c in cards.flashcards}
     assert all(set(q.source_flashcard_ids) <= card_ids for q in quiz.questions)
+
+
+class ChunkGatedGenerator(LLMGenerator):
+    """A lecture's chunk 1 cannot finish its flashcards until chunk 0's quizzes have started."""
+
+    def __init__(self, provider: FakeProvider) -> None:
+        super().__init__(Scheduler(provider, concurrency=8).complete, name="f", model="f")
+        self.chunk0_quizzed = asyncio.Event()
+        self.order: list[str] = []
+
+    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        if chunk.index == 1:
+            await self.chunk0_quizzed.wait()
+        self.order.append(f"cards:{chunk.index}")
+        return await super().flashcards(chunk, ctx)
+
+    async def quiz(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Generated[QuizQuestion]:
+        chunks = {card.source.chunk for card in cards}
+        if chunks == {0}:
+            self.chunk0_quizzed.set()
+        self.order.append(f"quiz:{sorted(chunks)}")
+        return await super().quiz(cards, level, ctx)
+
+
+async def test_a_chunk_quizzes_start_before_the_lecture_other_chunks_have_cards(
+    tmp_path: Path,
+) -> None:
+    generator = ChunkGatedGenerator(FakeProvider())
+    # A barrier at the end of the lecture's flashcards would deadlock; the timeout fails it.
+    outcomes = await asyncio.wait_for(
+        coordinator(tmp_path, generator).run(lectures(1, 2)), timeout=10
+    )
+    assert outcomes[0].status == "complete"
+    assert generator.order.index("quiz:[0]") < generator.order.index("cards:1")
+    # Groups never mix chunks.
+    assert all(entry in ("cards:0", "cards:1", "quiz:[0]", "quiz:[1]") for entry in generator.order)
+    saved = OutputStore(tmp_path / "out", "c").load_flashcards("lec-0")
+    assert saved is not None and saved.metadata.status == "complete"
+
+
+async def test_llm_sequential_gives_the_same_files_as_concurrent(tmp_path: Path) -> None:
+    for name, sequential in (("seq", True), ("par", False)):
+        generator = LLMGenerator(
+            Scheduler(FakeProvider(), concurrency=1 if sequential else 8).complete,
+            name="f",
+            model="f",
+        )
+        await coordinator(tmp_path / name, generator, sequential=sequential).run(lectures(2, 3))
+    sequential_files, concurrent_files = tree(tmp_path / "seq"), tree(tmp_path / "par")
+    assert len(sequential_files) == 10
+    assert sequential_files == concurrent_files
+
+
+@pytest.mark.parametrize(
+    ("cards", "size", "sizes"),
+    [
+        (0, 3, []),
+        (1, 3, [1]),
+        (3, 3, [3]),
+        (4, 3, [2, 2]),
+        (5, 3, [3, 2]),
+        (7, 3, [3, 2, 2]),
+        (6, 3, [3, 3]),
+        (20, 6, [5, 5, 5, 5]),
+        (7, None, [7]),
+    ],
+)
+def test_card_groups_are_as_even_as_the_cap_allows(
+    cards: int, size: int | None, sizes: list[int]
+) -> None:
+    assert group_sizes(cards, size) == sizes
+
+
+class DuplicateAcrossChunks(LLMGenerator):
+    """Every chunk yields the same two cards, worded a little differently (as overlapping chunks
+    can), so their ids differ: one copy each must survive, and the questions made from the
+    others must cite it."""
+
+    def __init__(self) -> None:
+        self.provider = FakeProvider(reply=self.reply)
+        super().__init__(Scheduler(self.provider, concurrency=4).complete, name="f", model="f")
+
+    @staticmethod
+    def reply(request: CompletionRequest) -> str:
+        if request.schema_name == "flashcards":
+            part = re.search(r"part (\d+)", request.messages[0].content)
+            assert part is not None
+            cards = [card_json("osmosis"), card_json("diffusion")]
+            for card in cards:
+                card["question"] = f"{card['question']}{'!' * int(part.group(1))}"
+            return json.dumps({"flashcards": cards})
+        return prompt_reply(request.messages[0].content)
+
+
+async def test_questions_of_a_duplicate_card_cite_the_card_kept(tmp_path: Path) -> None:
+    generator = DuplicateAcrossChunks()
+    outcomes = await coordinator(tmp_path, generator).run(lectures(1, 3))
+    store = OutputStore(tmp_path / "out", "c")
+    cards = store.load_flashcards("lec-0")
+    assert cards is not None and outcomes[0].status == "complete"
+    kept = {card.id for card in cards.flashcards}
+    assert len(kept) == 2 and {card.source.chunk for card in cards.flashcards} == {0}
+    quizzed = {
+        card_id
+        for request in generator.provider.requests
+        if request.schema_name == "questions"
+        for card_id in re.findall(r'"id": "([^"]+)"', request.messages[0].content)
+    }
+    assert len(quizzed) == 6  # the copies of chunks 1 and 2 were quizzed too
+    for level in (1, 2, 3, 4):
+        quiz = store.load_quiz("lec-0", level)
+        assert quiz is not None and quiz.questions
+        assert all(set(q.source_flashcard_ids) <= kept for q in quiz.questions)
