@@ -131,6 +131,15 @@ def run(
     otpm: Annotated[
         int | None, typer.Option("--otpm", min=1, help="Output tokens per minute allowed.")
     ] = None,
+    hedge: Annotated[
+        bool | None,
+        typer.Option(
+            "--hedge/--no-hedge",
+            help="Send a second copy of a call that straggles while a slot is free (at most "
+            "5% more calls; off with --budget). [default: on; env FLASHGEN_HEDGE]",
+            show_default=False,
+        ),
+    ] = None,
     sequential: Annotated[
         bool,
         typer.Option(
@@ -221,6 +230,7 @@ def run(
             rpm=rpm,
             itpm=itpm,
             otpm=otpm,
+            hedge=hedge,
         )
         from flashgen.runner import RunOptions
 

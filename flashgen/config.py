@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     rpm: int | None = Field(None, ge=1)
     itpm: int | None = Field(None, ge=1)
     otpm: int | None = Field(None, ge=1)
+    # Send a second copy of a straggling call when a slot would otherwise idle (see
+    # flashgen.scheduler); off with --budget, where every dollar goes to tasks.
+    hedge: bool = True
 
     # what to generate
     chunk_size: int = Field(6000, ge=500)

@@ -62,6 +62,11 @@ class RetryScheduled:
 
 
 @dataclass(frozen=True)
+class HedgeSent:
+    """A straggling call got a second copy (the scheduler's hedging)."""
+
+
+@dataclass(frozen=True)
 class GeneratorChosen:
     name: str
     model: str
@@ -82,6 +87,7 @@ Event = (
     | TaskUpdate
     | FileSaved
     | RetryScheduled
+    | HedgeSent
     | GeneratorChosen
     | Notice
 )

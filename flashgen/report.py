@@ -15,6 +15,7 @@ from flashgen.events import (
     Event,
     FileSaved,
     GeneratorChosen,
+    HedgeSent,
     LecturePlanned,
     LectureSkipped,
     Notice,
@@ -59,6 +60,7 @@ class RunSummary:
     questions: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     lecture_status: dict[str, str] = field(default_factory=dict)
     retries: int = 0
+    hedges: int = 0
     questions_remaining: int = 0
     notices: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -75,6 +77,8 @@ class RunSummary:
             self._on_file(event)
         elif isinstance(event, RetryScheduled):
             self.retries += 1
+        elif isinstance(event, HedgeSent):
+            self.hedges += 1
         elif isinstance(event, Notice):
             self.notices.append(event.message)
         elif isinstance(event, GeneratorChosen):
@@ -170,6 +174,7 @@ class RunSummary:
                 "failed validation (reasons in run_report.json)",
             ),
             ("retries", str(self.retries)),
+            ("hedged calls", str(self.hedges)),
             ("wall time", f"{self.seconds:.1f} s"),
         ]
         for name, value in rows:
@@ -205,6 +210,7 @@ class RunSummary:
                     for status in ("succeeded", "cached", "failed", "skipped")
                 },
                 "retries": self.retries,
+                "hedged_calls": self.hedges,
                 "usage": self.usage().model_dump(),
                 "usage_by_phase": {
                     phase: self.usage(phase).model_dump() for phase in ("flashcards", "quiz")

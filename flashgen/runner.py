@@ -20,7 +20,7 @@ from flashgen.config import Settings
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.discovery import LectureScan, load_course, scan_lectures, select_lectures
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
-from flashgen.events import GeneratorChosen, Listener, Notice, RetryScheduled
+from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
 from flashgen.extract import extract
 from flashgen.generation import Complete, Generator, LLMGenerator
@@ -28,7 +28,7 @@ from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Lecture
 from flashgen.offline import OfflineGenerator
 from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import RetryPolicy, Scheduler
+from flashgen.scheduler import HedgePolicy, RetryPolicy, Scheduler
 from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
 
@@ -176,6 +176,8 @@ async def open_generator(
         RetryPolicy(max_retries=settings.max_retries),
         on_retry=lambda error, delay: emit(RetryScheduled(str(error), delay)),
         limits=RateLimits(settings.rpm, settings.itpm, settings.otpm),
+        hedging=HedgePolicy() if settings.hedge and budget is None else None,
+        on_hedge=lambda: emit(HedgeSent()),
     )
     generator = llm_generator(settings, name, provider.model, scheduler.complete)
     try:

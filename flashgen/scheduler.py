@@ -27,7 +27,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import random
+import statistics
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -50,6 +53,38 @@ Clock = Callable[[], float]
 _NO_COST: Cost = (0.0, 0.0, 0.0, 0.0)
 # What a slot without a limiter hands out: there is no budget to settle.
 _FREE = Ticket(0.0, _NO_COST, [None, None, None, None])
+
+
+class _Alarm:
+    """Calls ``callback`` at the earliest of the times asked for (one timer at a time).
+    With a fake clock, its ``sleep`` is what moves time on, so the alarm sleeps in a task."""
+
+    def __init__(self, callback: Callable[[], None], sleep: Sleep) -> None:
+        self._callback = callback
+        self._sleep = sleep
+        self._timer: asyncio.TimerHandle | asyncio.Task[None] | None = None
+        self._due = 0.0
+
+    def at(self, now: float, delay: float) -> None:
+        due = now + delay
+        if self._timer is not None:
+            if self._due <= due:
+                return
+            self._timer.cancel()
+        self._due = due
+        loop = asyncio.get_running_loop()
+        if self._sleep is asyncio.sleep:
+            self._timer = loop.call_later(delay, self._ring)
+        else:
+            self._timer = loop.create_task(self._sleep_then_ring(delay))
+
+    def _ring(self) -> None:
+        self._timer = None
+        self._callback()
+
+    async def _sleep_then_ring(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._ring()
 
 
 class _Waiter:
@@ -82,11 +117,9 @@ class PrioritySlots:
         self.in_use = 0
         self.limiter = limiter
         self._clock = clock
-        self._sleep = sleep
         self._waiters: list[tuple[Priority, int, _Waiter]] = []
         self._order = itertools.count()
-        self._timer: asyncio.TimerHandle | asyncio.Task[None] | None = None
-        self._timer_due = 0.0
+        self._alarm = _Alarm(self._admit, sleep)
 
     @asynccontextmanager
     async def slot(self, priority: Priority = ()) -> AsyncIterator[None]:
@@ -101,16 +134,9 @@ class PrioritySlots:
 
     async def acquire(self, priority: Priority = (), cost: Cost = _NO_COST) -> Ticket:
         """Wait for a slot and the budget for ``cost``."""
-        limiter = self.limiter
-        if not self._waiters and self.in_use < self.capacity:
-            if limiter is None:
-                self.in_use += 1
-                return _FREE
-            now = self.now()
-            limiter.advance(now)
-            if limiter.wait_time(cost) == 0.0:
-                self.in_use += 1
-                return limiter.charge(cost, now)
+        ticket = self.try_acquire(cost)
+        if ticket is not None:
+            return ticket
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), _Waiter(cost, future)))
         self._admit()
@@ -122,6 +148,27 @@ class PrioritySlots:
             else:
                 self._admit()  # the next waiter may fit where this one did not
             raise
+
+    @property
+    def idle(self) -> bool:
+        """Whether a slot is free with nobody waiting for one."""
+        return not self._waiters and self.in_use < self.capacity
+
+    def try_acquire(self, cost: Cost = _NO_COST) -> Ticket | None:
+        """A slot and the budget for ``cost`` now, or None: never queues, never goes ahead of
+        a waiter."""
+        if not self.idle:
+            return None
+        limiter = self.limiter
+        if limiter is None:
+            self.in_use += 1
+            return _FREE
+        now = self.now()
+        limiter.advance(now)
+        if limiter.wait_time(cost) > 0.0:
+            return None
+        self.in_use += 1
+        return limiter.charge(cost, now)
 
     def release(self, unused: Ticket | None = None) -> None:
         """Free a slot; ``unused`` is the ticket of a call that was never sent, refunded whole.
@@ -151,7 +198,7 @@ class PrioritySlots:
                 wait = limiter.wait_time(waiter.cost)
                 if wait > 0.0:
                     blocked = True
-                    self._wake_in(now, wait)
+                    self._alarm.at(now, wait)
                     break
                 ticket = limiter.charge(waiter.cost, now)
             heapq.heappop(waiters)
@@ -159,28 +206,6 @@ class PrioritySlots:
             waiter.future.set_result(ticket)
         if limiter is not None:
             limiter.waiting = blocked
-
-    def _wake_in(self, now: float, delay: float) -> None:
-        due = now + delay
-        if self._timer is not None:
-            if self._timer_due <= due:
-                return
-            self._timer.cancel()
-        self._timer_due = due
-        loop = asyncio.get_running_loop()
-        if self._sleep is asyncio.sleep:
-            self._timer = loop.call_later(delay, self._on_timer)
-        else:  # a fake clock: its sleep is what moves time on
-            self._timer = loop.create_task(self._sleep_then_admit(delay))
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._admit()
-
-    async def _sleep_then_admit(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._on_timer()
-
 
 @dataclass
 class RetryPolicy:
@@ -191,8 +216,61 @@ class RetryPolicy:
     max_retry_after: float = 300.0  # a server asking for longer is obeyed only this far
 
 
+@dataclass(frozen=True)
+class HedgePolicy:
+    """When a straggler gets a second copy sent (see ``Scheduler``)."""
+
+    enabled: bool = True
+    after_median: float = 2.0  # a call is a straggler past this many median latencies
+    min_samples: int = 5  # latencies of its kind seen before any call of it is hedged
+    max_share: float = 0.05  # hedges sent, at most this share of the calls sent (plus one)
+    window: int = 200  # the median is over this many latest calls of a kind
+
+
+class _Latencies:
+    """The latest latencies of one kind of call, and their median."""
+
+    def __init__(self, window: int) -> None:
+        self._seconds: deque[float] = deque(maxlen=window)
+        self._median: float | None = None
+
+    def add(self, seconds: float) -> None:
+        self._seconds.append(seconds)
+        self._median = None
+
+    def median(self, min_samples: int) -> float | None:
+        if len(self._seconds) < min_samples:
+            return None
+        if self._median is None:
+            self._median = statistics.median(self._seconds)
+        return self._median
+
+
+class _Flight:
+    """A call in flight, and the copy sent to hedge it if it straggles."""
+
+    __slots__ = ("cost", "done", "hedge", "kind", "request", "started")
+
+    def __init__(self, request: CompletionRequest, cost: Cost, started: float) -> None:
+        self.request = request
+        self.cost = cost
+        self.kind = request.schema_name
+        self.started = started
+        self.hedge: asyncio.Task[Completion] | None = None
+        self.done = asyncio.Event()  # set when the call or its hedge has ended
+
+
 class Scheduler:
-    """One provider and model: its concurrency cap, rate limits, pace and retries."""
+    """One provider and model: its concurrency cap, rate limits, pace, retries and hedging.
+
+    Hedging ("The Tail at Scale", Dean and Barroso): when a slot would otherwise stay idle
+    (nobody waiting, budget to spare) and a call has run longer than ``after_median`` times the
+    median latency of its kind, the same request is sent again; the first good answer wins and
+    the other copy is cancelled. Latencies have a long tail, so the last calls of a run, not the
+    bulk of its work, decide when it ends. The price is a few extra calls (at most
+    ``max_share`` of those sent), only ever in slots nothing else was waiting for. A hedge that
+    fails is dropped: the call it shadows goes on as if it had not been sent.
+    """
 
     def __init__(
         self,
@@ -204,57 +282,144 @@ class Scheduler:
         *,
         limits: RateLimits | None = None,
         pacing: PacingPolicy | None = None,
+        hedging: HedgePolicy | None = None,
+        on_hedge: Callable[[], None] | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.provider = provider
         self.policy = policy or RetryPolicy()
+        self.hedging = hedging or HedgePolicy(enabled=False)
+        self._on_hedge = on_hedge
         self._sleep = sleep
         self._on_retry = on_retry
         self._rng = rng or random.Random()
         self.limiter = RateLimiter(limits or RateLimits(), pacing or PacingPolicy())
         # ``sleep`` alone (without ``clock``) only shortens retry waits, as tests like to;
         # budget waits follow the clock, so they use the given sleep only with a given clock.
-        self.slots = PrioritySlots(
-            concurrency,
-            self.limiter,
-            clock=clock,
-            sleep=sleep if clock is not None else asyncio.sleep,
-        )
+        timer_sleep = sleep if clock is not None else asyncio.sleep
+        self.slots = PrioritySlots(concurrency, self.limiter, clock=clock, sleep=timer_sleep)
+        self.sent = 0  # calls sent to the provider, hedges included
+        self.hedges_sent = 0
+        self.hedges_won = 0
+        self._flights: set[_Flight] = set()
+        self._latencies: dict[str, _Latencies] = {}
+        self._hedge_alarm = _Alarm(self._hedge_stragglers, timer_sleep)
 
     async def complete(self, request: CompletionRequest, priority: Priority = ()) -> Completion:
         slots = self.slots
-        limiter = self.limiter
         cost = request_cost(request)
         retries = 0
         while True:
             ticket = await slots.acquire(priority, cost)
             error: ProviderError
             try:
-                completion = await self.provider.complete(request)
+                return await self._race(request, cost, ticket)
             except RateLimited as exc:
-                limiter.rejected(ticket, slots.now(), exc.retry_after)
                 error, delay = exc, self._retry_after(exc, retries)
             except TransientProviderError as exc:
-                limiter.failed(ticket)
                 error, delay = exc, self._backoff(retries)
-            except BaseException:
-                limiter.failed(ticket)
-                slots.release()
-                raise
-            else:
-                usage = completion.usage
-                limiter.settle(ticket, usage.input_tokens, usage.output_tokens)
-                limiter.observe(ticket, completion.rate_limits)
-                slots.release()
-                return completion
-            slots.release()
             if retries >= self.policy.max_retries:
                 raise error
             retries += 1
             if self._on_retry is not None:
                 self._on_retry(error, delay)
             await self._sleep(delay)
+
+    async def _attempt(self, request: CompletionRequest, ticket: Ticket) -> Completion:
+        """Send the request once on an admitted slot; settle its budget and free the slot."""
+        limiter = self.limiter
+        slots = self.slots
+        self.sent += 1
+        started = slots.now()
+        try:
+            completion = await self.provider.complete(request)
+        except RateLimited as exc:
+            limiter.rejected(ticket, slots.now(), exc.retry_after)
+            raise
+        except BaseException:
+            limiter.failed(ticket)
+            raise
+        else:
+            usage = completion.usage
+            limiter.settle(ticket, usage.input_tokens, usage.output_tokens)
+            limiter.observe(ticket, completion.rate_limits)
+            self._latency(request.schema_name).add(slots.now() - started)
+            return completion
+        finally:
+            slots.release()
+            self._hedge_stragglers()
+
+    async def _race(self, request: CompletionRequest, cost: Cost, ticket: Ticket) -> Completion:
+        """The call, and its hedge if one is sent: the first good answer."""
+        if not self.hedging.enabled:
+            return await self._attempt(request, ticket)
+        flight = _Flight(request, cost, self.slots.now())
+        primary = asyncio.ensure_future(self._attempt(request, ticket))
+        primary.add_done_callback(lambda _: flight.done.set())
+        self._flights.add(flight)
+        self._hedge_stragglers()
+        try:
+            while True:
+                await flight.done.wait()
+                flight.done.clear()
+                hedge = flight.hedge
+                if hedge is not None and hedge.done() and not hedge.cancelled():
+                    if hedge.exception() is None:
+                        self.hedges_won += 1
+                        return hedge.result()
+                    flight.hedge = None  # a failed hedge is dropped; the call goes on
+                if primary.done():
+                    if hedge is not None and not hedge.done() and primary.exception() is not None:
+                        continue  # the hedge may still answer
+                    return primary.result()
+        finally:
+            self._flights.discard(flight)
+            for copy in (primary, flight.hedge):
+                if copy is not None and not copy.done():
+                    copy.cancel()
+
+    def _latency(self, kind: str) -> _Latencies:
+        found = self._latencies.get(kind)
+        if found is None:
+            found = self._latencies[kind] = _Latencies(self.hedging.window)
+        return found
+
+    def _hedge_stragglers(self) -> None:
+        """Send a copy of the longest-overdue straggler while a slot would otherwise idle; wake
+        up again when the next call becomes a straggler."""
+        policy = self.hedging
+        if not policy.enabled or not self._flights or not self.slots.idle:
+            return
+        now = self.slots.now()
+        next_due = math.inf
+        overdue: list[tuple[float, _Flight]] = []
+        for flight in self._flights:
+            if flight.hedge is not None:
+                continue
+            median = self._latency(flight.kind).median(policy.min_samples)
+            if median is None:
+                continue
+            due = flight.started + policy.after_median * median
+            if due <= now:
+                overdue.append((due, flight))
+            else:
+                next_due = min(next_due, due)
+        overdue.sort(key=lambda pair: pair[0])
+        for _, flight in overdue:
+            if self.hedges_sent + 1 > policy.max_share * self.sent + 1:
+                return
+            ticket = self.slots.try_acquire(flight.cost)
+            if ticket is None:
+                return
+            self.hedges_sent += 1
+            if self._on_hedge is not None:
+                self._on_hedge()
+            hedge = asyncio.ensure_future(self._attempt(flight.request, ticket))
+            hedge.add_done_callback(lambda _, f=flight: f.done.set())  # type: ignore[misc]
+            flight.hedge = hedge
+        if next_due < math.inf:
+            self._hedge_alarm.at(now, next_due - now)
 
     def _retry_after(self, error: RateLimited, retries: int) -> float:
         if error.retry_after is None:

@@ -30,7 +30,7 @@ from flashgen.ratelimit import (
     estimate_input_tokens,
     request_cost,
 )
-from flashgen.scheduler import PrioritySlots, RetryPolicy, Scheduler
+from flashgen.scheduler import HedgePolicy, PrioritySlots, RetryPolicy, Scheduler
 
 T = TypeVar("T")
 REQUEST = CompletionRequest("system", (Message("user", "x" * 400),), max_tokens=1000,
@@ -121,16 +121,16 @@ def test_waiters_are_admitted_smallest_priority_first_and_fifo_among_equals() ->
 
 
 def test_the_cap_is_never_exceeded() -> None:
-    async def main() -> Scripted:
+    async def main() -> tuple[Scripted, Scheduler]:
         provider = Scripted([float(n % 7) for n in range(60)])
-        scheduler = Scheduler(provider, concurrency=4)
+        scheduler = Scheduler(provider, concurrency=4, hedging=HedgePolicy())
         await asyncio.gather(*(scheduler.complete(REQUEST, (n % 3,)) for n in range(60)))
         assert scheduler.slots.in_use == 0
-        return provider
+        return provider, scheduler
 
-    provider = virtual(main)
-    assert provider.max_in_flight == 4
-    assert len(provider.calls) == 60
+    provider, scheduler = virtual(main)
+    assert provider.max_in_flight == 4  # hedges included: they take a slot like any call
+    assert len(provider.calls) == 60 + scheduler.hedges_sent
 
 
 def test_a_waiter_cancelled_while_waiting_leaks_no_slot() -> None:
@@ -402,3 +402,85 @@ def test_every_budget_goes_back_when_an_admitted_call_is_never_sent() -> None:
     before = [b.level for b in limiter.buckets if b is not None]
     limiter.unsent(limiter.charge(request_cost(REQUEST), 0.0))
     assert [b.level for b in limiter.buckets if b is not None] == pytest.approx(before)
+
+
+# --- hedging ---------------------------------------------------------------------------------
+
+
+async def _run_calls(scheduler: Scheduler, count: int) -> list[float]:
+    """``count`` calls at once; when each one returned."""
+    ends: list[float] = []
+
+    async def call(n: int) -> None:
+        await scheduler.complete(REQUEST, (n,))
+        ends.append(now())
+
+    await asyncio.gather(*(call(n) for n in range(count)))
+    return ends
+
+
+def test_a_straggler_at_the_tail_is_hedged_and_the_first_answer_wins() -> None:
+    async def main() -> tuple[Scripted, Scheduler, list[float]]:
+        # Nine calls of 1 s, then one that would take 50 s; its copy (script exhausted)
+        # answers at once.
+        provider = Scripted([1.0] * 9 + [50.0])
+        scheduler = Scheduler(provider, concurrency=4, hedging=HedgePolicy())
+        ends = await _run_calls(scheduler, 10)
+        assert scheduler.slots.in_use == 0
+        await asyncio.sleep(60)  # the cancelled copy must not come back to life
+        return provider, scheduler, ends
+
+    provider, scheduler, ends = virtual(main)
+    assert (scheduler.hedges_sent, scheduler.hedges_won) == (1, 1)
+    assert len(provider.calls) == 11
+    # The slow call started at 2 s; with a median of 1 s it is a straggler from 4 s on.
+    assert max(ends) == pytest.approx(4.0)
+    assert provider.in_flight == 0  # the losing copy was cancelled, its slot freed
+
+
+def test_no_hedge_is_sent_while_a_call_waits_for_a_slot() -> None:
+    async def main() -> tuple[Scripted, Scheduler]:
+        provider = Scripted([60.0] + [1.0] * 40)
+        scheduler = Scheduler(provider, concurrency=2, hedging=HedgePolicy())
+        await _run_calls(scheduler, 41)
+        return provider, scheduler
+
+    provider, scheduler = virtual(main)
+    assert scheduler.hedges_sent == 1
+    # The hedge (the last call to arrive) went only once every real call had been admitted.
+    assert provider.calls[-1] >= max(provider.calls[:41])
+
+
+def test_hedging_is_off_unless_asked_for() -> None:
+    async def main() -> tuple[Scripted, Scheduler, list[float]]:
+        provider = Scripted([1.0] * 9 + [50.0])
+        scheduler = Scheduler(provider, concurrency=4)
+        return provider, scheduler, await _run_calls(scheduler, 10)
+
+    provider, scheduler, ends = virtual(main)
+    assert scheduler.hedges_sent == 0 and len(provider.calls) == 10
+    assert max(ends) == pytest.approx(52.0)
+
+
+def test_a_failed_hedge_is_dropped_and_the_call_goes_on() -> None:
+    async def main() -> tuple[Scripted, Scheduler, list[float]]:
+        provider = Scripted([1.0] * 9 + [50.0, TransientProviderError("503 on the copy")])
+        scheduler = Scheduler(provider, concurrency=4, policy=no_jitter(), hedging=HedgePolicy())
+        return provider, scheduler, await _run_calls(scheduler, 10)
+
+    provider, scheduler, ends = virtual(main)
+    assert (scheduler.hedges_sent, scheduler.hedges_won) == (1, 0)
+    assert len(provider.calls) == 11  # no retry: the call itself never failed
+    assert max(ends) == pytest.approx(52.0)
+
+
+def test_hedges_are_at_most_their_share_of_the_calls() -> None:
+    async def main() -> Scheduler:
+        # Twenty quick calls, then ten stragglers at once: idle slots galore at the tail.
+        provider = Scripted([1.0] * 20 + [40.0] * 10 + [30.0] * 10)
+        scheduler = Scheduler(provider, concurrency=10, hedging=HedgePolicy(max_share=0.1))
+        await _run_calls(scheduler, 30)
+        return scheduler
+
+    scheduler = virtual(main)
+    assert 1 <= scheduler.hedges_sent <= 0.1 * scheduler.sent + 1
