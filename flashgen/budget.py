@@ -39,7 +39,9 @@ class Budget:
         usage = Usage(
             input_tokens=request_tokens(request),
             output_tokens=expected_output_tokens(
-                request, self.items_per_call.get(request.schema_name, 1)
+                request.schema_name,
+                self.items_per_call.get(request.schema_name, 1),
+                request.max_tokens,
             ),
         )
         return self.prices.cost(self.model, usage)

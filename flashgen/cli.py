@@ -168,7 +168,13 @@ def run(
         ),
     ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="Most output tokens a call may ask for; each call asks for what the cards or "
+            "questions it requests need, within this. [default: 8192]"
+        ),
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
     report: Annotated[
         Path | None,
