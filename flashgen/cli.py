@@ -163,8 +163,8 @@ def run(
     budget: Annotated[
         float | None,
         typer.Option(
-            help="Stop starting calls once spend plus the estimate of calls in flight would "
-            "pass this many US dollars. [env FLASHGEN_BUDGET]"
+            help="Stop starting calls once spend plus the most the calls in flight can cost "
+            "(their max_tokens of output) would pass this many US dollars. [env FLASHGEN_BUDGET]"
         ),
     ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
