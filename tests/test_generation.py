@@ -77,7 +77,7 @@ async def test_truncated_output_is_never_parsed() -> None:
         await generator(provider).flashcards(CHUNK, CTX)
     # Cut off below the cap: the same request with twice the allowance, no correction spent;
     # cut off at the cap: the corrections, each saying why.
-    assert [r.max_tokens for r in provider.requests] == [2956, 5912, 8192, 8192, 8192]
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296, 8192, 8192, 8192]
     assert provider.requests[1].messages == provider.requests[2].messages
     assert len(provider.requests[2].messages) == 1
     assert "cut off" in provider.requests[3].messages[-1].content
@@ -198,8 +198,8 @@ async def test_requests_ask_for_what_their_items_need_within_the_cap() -> None:
     gen = quiz_generator(provider, questions_per_card=3)
     await gen.flashcards(CHUNK, CTX)
     await gen.quiz(cards, 1, CTX)
-    # 6 cards at 300 tokens and 8 questions (2 cards × 3 + 2) at 150, each × 1.5, + 256.
-    assert [r.max_tokens for r in provider.requests] == [2956, 2056]
+    # 6 cards at 300 tokens and 8 questions (2 cards × 3 + 2) at 150, each × 1.4, + 128.
+    assert [r.max_tokens for r in provider.requests] == [2648, 1808]
 
     capped = FakeProvider()
     await quiz_generator(capped, max_tokens=1000).flashcards(CHUNK, CTX)
@@ -212,10 +212,10 @@ async def test_a_bigger_allowance_saves_a_cut_off_reply_without_a_correction() -
     before = gen.identity
     first = await gen.flashcards(CHUNK, CTX)
     assert first.items and first.calls == 2
-    assert [r.max_tokens for r in provider.requests] == [2956, 5912]
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296]
     # Later requests of the kind start where the first needed to go; the cache key stays.
     await gen.flashcards(CHUNK, CTX)
-    assert provider.requests[2].max_tokens == 5912
+    assert provider.requests[2].max_tokens == 5296
     assert gen.identity == before and before["max_tokens"] == 8192
 
 
@@ -223,7 +223,7 @@ async def test_a_reply_longer_than_the_cap_fails_the_task() -> None:
     provider = Verbose(needs=9000)
     with pytest.raises(TruncatedOutput):
         await generator(provider, corrections=0).flashcards(CHUNK, CTX)
-    assert [r.max_tokens for r in provider.requests] == [2956, 5912, 8192]
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296, 8192]
 
 
 async def test_quiz_replies_cut_off_get_a_bigger_allowance_too() -> None:
@@ -238,4 +238,4 @@ async def test_quiz_replies_cut_off_get_a_bigger_allowance_too() -> None:
         cards, 1, CTX
     )
     assert len(result.items) == 6 and result.calls == 2
-    assert [r.max_tokens for r in provider.requests] == [2056, 4112]
+    assert [r.max_tokens for r in provider.requests] == [1808, 3616]

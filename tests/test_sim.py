@@ -92,7 +92,7 @@ def test_llm_generator_asks_again_with_more_room_when_the_sim_cuts_it_off() -> N
         return result.items, seen
 
     cards, seen = virtual(main)
-    assert len(cards) == 6 and seen == [2956, 5912]
+    assert len(cards) == 6 and seen == [2648, 5296]
 
 
 def test_sim_generator_asks_for_what_llm_generator_asks_for() -> None:
@@ -114,7 +114,7 @@ def test_sim_generator_asks_for_what_llm_generator_asks_for() -> None:
         return sent
 
     sent = virtual(main)
-    assert sent["sim"] == sent["llm"] == [("flashcards", 2956), ("questions", 4081)]
+    assert sent["sim"] == sent["llm"] == [("flashcards", 2648), ("questions", 3698)]
 
 
 def test_the_otpm_unit_is_the_mean_output_of_a_call() -> None:

@@ -140,7 +140,7 @@ async def test_budget_holds_calls_in_flight_at_their_max_tokens() -> None:
             return None
 
     request = CompletionRequest(
-        "system", (Message("user", "x" * 4000),), 2956, 0.3, schema_name="flashcards"
+        "system", (Message("user", "x" * 4000),), 2648, 0.3, schema_name="flashcards"
     )
     most = Budget(1.0, prices, model).most(request)
     budget = Budget(5.5 * most, prices, model)
