@@ -66,11 +66,11 @@ from benchmarks.harness import (
     seed_example,
 )
 from benchmarks.sim import CallRecord, LatencyModel, ServerLimits, SimProvider, SimTime
+from benchmarks.simgen import mean_output_tokens_per_call
 from benchmarks.vclock import VirtualClockLoop
 from flashgen.ratelimit import RateLimits
 
 CONCURRENCY = 10  # flashgen's default --max-concurrency
-OUTPUT_TOKENS_PER_SECOND = 100.0
 ADAPTATION_SECONDS = 60.0  # "steady" rates count from this long after the first 429
 
 
@@ -158,7 +158,7 @@ def _measure(
 ) -> RunResult:
     """One run on a fresh virtual clock."""
     r_per_minute = limit_unit(latency)
-    out_per_call = latency.mean * OUTPUT_TOKENS_PER_SECOND
+    out_per_call = mean_output_tokens_per_call(latency)
 
     def scaled(multiple: float | None, unit: float) -> float | None:
         return None if multiple is None else multiple * r_per_minute * unit
@@ -193,7 +193,7 @@ def _row(
         true_otpm = _true(
             scenario.server_otpm,
             scenario.client_otpm,
-            r_per_minute * latency.mean * OUTPUT_TOKENS_PER_SECOND,
+            r_per_minute * mean_output_tokens_per_call(latency),
         )
         bound = lower_bound(result.records, CONCURRENCY, rpm=true_rpm, otpm=true_otpm)
         ratios.append(result.makespan / bound.value)

@@ -3,6 +3,11 @@
 - Latency: lognormal (median, sigma), drawn from a hash of the request and of how many times
   that request was served before, never from a shared random stream. Every strategy therefore
   meets the same latency for the same call, whatever order it sends its calls in.
+- Output size: what the request asks for, the number of cards or questions its prompt names
+  (the last count a user message gives: a re-ask for the missing questions names fewer) times
+  ~250 tokens a card or ~130 a question, times a factor within ±25% drawn like the latency
+  (independently of it). An output that would pass the request's ``max_tokens`` is cut off
+  there and reported with stop reason ``max_tokens``, as a model's would be.
 - Rate limits as the providers document them: token buckets refilled continuously at limit/60
   per second. The requests bucket holds one second (OpenAI: "60,000 requests/minute may be
   enforced as 1,000 requests/second"), token buckets a minute (Anthropic). Output tokens are
@@ -10,8 +15,8 @@
   (Anthropic's documented OTPM accounting). A request that does not fit gets a 429 quickly, with
   ``retry-after`` in whole seconds; optionally every answer carries limit/remaining hints.
 - Optional faults: transient server errors and unusable replies (which make flashgen re-ask).
-- Replies are valid flashcard and quiz JSON, built from the prompt: quiz questions cite the
-  flashcard ids the prompt lists.
+- Replies are valid flashcard and quiz JSON (unless cut off), built from the prompt: as many
+  cards as it asks for; quiz questions cite the flashcard ids the prompt lists.
 
 Every served call is logged (lecture, task, latency, tokens) for the lower bound.
 """
@@ -38,6 +43,11 @@ _NORMAL = NormalDist()
 _LECTURE_PART = re.compile(r"Lecture: (?P<lecture>[\w-]+), part \d+")
 _CARD_ID = re.compile(r'"id": "(?P<id>(?P<lecture>[\w-]+?)-fc-[0-9a-f]+)"')
 _QUESTION_COUNT = re.compile(r"Write (?:exactly )?(\d+) questions")
+# How many items a user message asks for: "Write between 4 and 6 flashcards" (the top of the
+# range), "Write exactly 17 questions", "Write 3 new questions".
+_ITEMS_ASKED = re.compile(
+    r"Write (?:between \d+ and |exactly )?(\d+) (?:new )?(?:flashcards|questions)\b"
+)
 _TYPE_COUNT = re.compile(r'(\d+) of type "(mcq|mca)"')
 _SYLLABLES = [a + b for a in "bdfgklmnprstvz" for b in ("a", "e", "i", "o", "u", "ai", "ou")]
 
@@ -60,7 +70,9 @@ class LatencyModel:
     median: float = 15.0
     sigma: float = 0.5
     seed: int = 1
-    output_tokens_per_second: float = 100.0
+    tokens_per_card: float = 250.0
+    tokens_per_question: float = 130.0
+    output_spread: float = 0.25  # an output is its items' size times 1 ± up to this
     reject_seconds: float = 0.05  # a 429 comes back at once
     network_seconds: float = 0.01  # from the client to the server's rate limiter
     transient_rate: float = 0.0
@@ -77,6 +89,12 @@ class LatencyModel:
     def latency(self, key: str, attempt: int) -> float:
         z = _NORMAL.inv_cdf(self.uniform("latency", key, attempt))
         return self.median * math.exp(self.sigma * z)
+
+    def output_tokens(self, kind: str, items: int, key: str, attempt: int) -> int:
+        """What a reply of ``items`` cards or questions takes, before any ``max_tokens``."""
+        size = self.tokens_per_card if kind == "flashcards" else self.tokens_per_question
+        spread = self.output_spread * (2 * self.uniform("output", key, attempt) - 1)
+        return max(1, round(items * size * (1 + spread)))
 
 
 @dataclass(frozen=True)
@@ -175,10 +193,11 @@ class SimProvider:
         attempt = self._attempts[key]
         self._attempts[key] += 1
         latency = self.latency.latency(key, attempt)
-        output_tokens = min(
-            request.max_tokens - 1, int(latency * self.latency.output_tokens_per_second)
-        )
         lecture, kind = task_of(prompt, request.schema_name)
+        items = items_asked(request, kind)
+        wanted = self.latency.output_tokens(kind, items, key, attempt)
+        truncated = wanted > request.max_tokens
+        output_tokens = min(wanted, request.max_tokens)
         task = hashlib.blake2b(prompt.encode(), digest_size=12).hexdigest()
         self.records.append(
             CallRecord(lecture, kind, task, now, latency, input_tokens, output_tokens)
@@ -199,14 +218,17 @@ class SimProvider:
         elif self.latency.uniform("invalid", key, attempt) < self.latency.invalid_rate:
             text = "Sorry, here is a summary instead of JSON."
         elif kind == "flashcards":
-            text = flashcards_reply(prompt, key)
+            text = flashcards_reply(prompt, key, items)
         else:
             text = questions_reply(prompt, key)
+        if truncated:  # the part of the reply that fits in max_tokens
+            text = text[: len(text) * output_tokens // wanted]
         self.cpu_seconds += time.process_time() - started
         return Completion(
             text=text,
             usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens),
             model=self.model,
+            stop_reason="max_tokens" if truncated else "end",
             rate_limits=hints,
         )
 
@@ -234,6 +256,18 @@ def task_of(prompt: str, schema_name: str) -> tuple[str, str]:
     return (card.group("lecture") if card else "?"), "questions"
 
 
+def items_asked(request: CompletionRequest, kind: str) -> int:
+    """The cards or questions ``request`` asks for: the count its last user message that names
+    one gives (without one: CARDS_PER_CHUNK cards, or a question per listed card)."""
+    for message in reversed(request.messages):
+        found = _ITEMS_ASKED.search(message.content) if message.role == "user" else None
+        if found:
+            return int(found.group(1))
+    if kind == "flashcards":
+        return CARDS_PER_CHUNK
+    return max(1, len(_CARD_ID.findall(request.messages[0].content)))
+
+
 def words(seed: str, count: int) -> list[str]:
     """``count`` made-up words from ``seed``: distinct texts that the dedupe keeps apart."""
     digest = hashlib.blake2b(seed.encode(), digest_size=64).digest()
@@ -246,9 +280,9 @@ def words(seed: str, count: int) -> list[str]:
     ]
 
 
-def flashcards_reply(prompt: str, key: str) -> str:
+def flashcards_reply(prompt: str, key: str, count: int = CARDS_PER_CHUNK) -> str:
     cards = []
-    for n in range(CARDS_PER_CHUNK):
+    for n in range(count):
         w = words(f"{key}/{n}", 8)
         cards.append(
             {

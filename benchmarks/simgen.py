@@ -2,12 +2,15 @@
 
 It sends one request per task through ``complete`` (so through the real Scheduler), shaped like
 LLMGenerator's: the same system prompt, a user message of the same size (the chunk text, or one
-JSON line per flashcard), the same ``max_tokens``, and the coordinator's priority. The answer is
-not parsed: the items come ready-made (``model_construct``, no validation), distinct per lecture,
-chunk, level and group, so the coordinator's dedupe and saving do their real work. What building
-them costs is counted apart (``cpu_seconds``) so that the client CPU the benchmark reports is the
-coordinator's and the scheduler's. LLMGenerator's own parsing and validation are measured by the
-``--full-stack`` rows, which use the real LLMGenerator.
+JSON line per flashcard) that names as many cards or questions as LLMGenerator asks for, the
+same ``max_tokens`` rule (``flashgen.estimate.OutputAllowance``: sized from those items, and
+asked again with a bigger allowance when a reply is cut off below the cap), and the
+coordinator's priority. The answer is not parsed: the items come ready-made
+(``model_construct``, no validation), distinct per lecture, chunk, level and group, so the
+coordinator's dedupe and saving do their real work. What building them costs is counted apart
+(``cpu_seconds``) so that the client CPU the benchmark reports is the coordinator's and the
+scheduler's. LLMGenerator's own parsing and validation are measured by the
+``flashgen + LLMGenerator`` rows, which use the real LLMGenerator.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.sim import words
+from benchmarks.sim import LatencyModel, words
+from flashgen.estimate import OutputAllowance
 from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
 from flashgen.models import (
+    QUIZ_LEVELS,
     Answers,
     CardSource,
     ChoiceQuestion,
@@ -27,13 +32,25 @@ from flashgen.models import (
     QuizQuestion,
     RelevanceScore,
 )
-from flashgen.providers.base import CompletionRequest, Message
+from flashgen.providers.base import Completion, CompletionRequest, Message
+from flashgen.scheduler import Priority
 
 CARDS_PER_CHUNK = 6
 SYSTEM = "You are a careful teaching assistant. You reply with JSON only."
 # The product's defaults decide the shape of the task graph: cards per quiz request and
 # questions per card (read from LLMGenerator so the benchmark follows them).
 _DEFAULTS = LLMGenerator(lambda request, priority: None, name="-", model="-")  # type: ignore[arg-type, return-value]
+
+
+def mean_output_tokens_per_call(latency: LatencyModel) -> float:
+    """Mean output of a call the simulated server answers for the benchmark workloads (whole
+    chunks of CARDS_PER_CHUNK cards, in whole quiz groups): per chunk, one flashcard call and,
+    per level, one quiz call for each group of cards, asking for what LLMGenerator asks."""
+    group = _DEFAULTS.quiz_group_size
+    quiz_calls = CARDS_PER_CHUNK / group * len(QUIZ_LEVELS)
+    cards = CARDS_PER_CHUNK * latency.tokens_per_card
+    questions = _DEFAULTS.questions_asked(group) * latency.tokens_per_question
+    return (cards + quiz_calls * questions) / (1 + quiz_calls)
 
 
 class SimGenerator:
@@ -43,6 +60,7 @@ class SimGenerator:
     def __init__(self, complete: Complete) -> None:
         self._complete = complete
         self.max_tokens = _DEFAULTS.max_tokens
+        self.allowance = OutputAllowance(self.max_tokens)
         self.quiz_group_size = _DEFAULTS.quiz_group_size
         self.questions_per_card = _DEFAULTS.questions_per_card
         self.cpu_seconds = 0.0
@@ -51,22 +69,37 @@ class SimGenerator:
     def identity(self) -> dict[str, Any]:
         return {"generator": "sim"}
 
-    def _request(self, prompt: str, kind: str) -> CompletionRequest:
-        return CompletionRequest(
-            system=SYSTEM,
-            messages=(Message("user", prompt),),
-            max_tokens=self.max_tokens,
-            temperature=0.3,
-            schema_name=f"sim-{kind}",
-        )
+    async def _ask(
+        self, prompt: str, kind: str, items: int, priority: Priority
+    ) -> tuple[Completion, int]:
+        """One request for ``items`` items, asked again with a bigger ``max_tokens`` while the
+        reply is cut off below the cap (as LLMGenerator does); the completion and the calls."""
+        max_tokens = self.allowance.initial(kind, items)
+        calls = 0
+        while True:
+            request = CompletionRequest(
+                system=SYSTEM,
+                messages=(Message("user", prompt),),
+                max_tokens=max_tokens,
+                temperature=0.3,
+                schema_name=f"sim-{kind}",
+            )
+            completion = await self._complete(request, priority)
+            calls += 1
+            if not completion.truncated or max_tokens >= self.max_tokens:
+                return completion, calls
+            max_tokens = self.allowance.raised(kind, items, max_tokens)
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
-        prompt = f"Lecture: {ctx.lecture_id}, part {chunk.index + 1}\n<content>\n{chunk.text}"
-        completion = await self._complete(self._request(prompt, "flashcards"), ctx.priority)
+        prompt = (
+            f"Lecture: {ctx.lecture_id}, part {chunk.index + 1}\n"
+            f"Write {CARDS_PER_CHUNK} flashcards.\n<content>\n{chunk.text}"
+        )
+        completion, calls = await self._ask(prompt, "flashcards", CARDS_PER_CHUNK, ctx.priority)
         started = time.process_time()
         cards = [_card(ctx.lecture_id, chunk.index, n) for n in range(CARDS_PER_CHUNK)]
         self.cpu_seconds += time.process_time() - started
-        return Generated(items=cards, usage=completion.usage, calls=1)
+        return Generated(items=cards, usage=completion.usage, calls=calls)
 
     async def quiz(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
@@ -78,15 +111,16 @@ class SimGenerator:
             for c in cards
         )
         self.cpu_seconds += time.process_time() - started
-        prompt = f"Level {level}. Write questions from these flashcards:\n{lines}"
-        completion = await self._complete(self._request(prompt, "questions"), ctx.priority)
+        asked = _DEFAULTS.questions_asked(len(cards))
+        prompt = f"Level {level}. Write exactly {asked} questions from these flashcards:\n{lines}"
+        completion, calls = await self._ask(prompt, "questions", asked, ctx.priority)
         started = time.process_time()
         count = len(cards) * self.questions_per_card
         questions: list[QuizQuestion] = [
             _question(ctx.lecture_id, level, cards[n % len(cards)], n) for n in range(count)
         ]
         self.cpu_seconds += time.process_time() - started
-        return Generated(items=questions, usage=completion.usage, calls=1)
+        return Generated(items=questions, usage=completion.usage, calls=calls)
 
 
 def _card(lecture_id: str, chunk: int, n: int) -> Flashcard:

@@ -172,12 +172,18 @@ def run(
     budget: Annotated[
         float | None,
         typer.Option(
-            help="Stop starting calls once spend plus the estimate of calls in flight would "
-            "pass this many US dollars. [env FLASHGEN_BUDGET]"
+            help="Stop starting calls once spend plus the most the calls in flight can cost "
+            "(their max_tokens of output) would pass this many US dollars. [env FLASHGEN_BUDGET]"
         ),
     ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Output token limit per call.")] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="Most output tokens a call may ask for; each call asks for what the cards or "
+            "questions it requests need, within this. [default: 8192]"
+        ),
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
     report: Annotated[
         Path | None,

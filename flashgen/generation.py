@@ -4,6 +4,10 @@ The coordinator only knows the ``Generator`` protocol. ``LLMGenerator`` drives a
 prompt → complete (through the scheduler) → parse → validate each item → on unusable output,
 re-ask with the error appended, a bounded number of times. Items the model gets wrong are
 dropped and recorded with the reason; they never reach the output files.
+
+Each request's ``max_tokens`` is sized from the items it asks for (``OutputAllowance``), within
+the configured ``max_tokens``; a reply cut off below that cap is asked again as it was, with a
+doubled allowance, and that costs no correction.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from flashgen import prompts
 from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.errors import GenerationError, TruncatedOutput
+from flashgen.estimate import OutputAllowance
 from flashgen.ids import card_id
 from flashgen.mix import QuestionMix, allocate
 from flashgen.models import (
@@ -130,7 +135,8 @@ class LLMGenerator:
         self._complete = complete
         self.name = name
         self.model = model
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens  # the cap; each request asks for what its items need
+        self.allowance = OutputAllowance(max_tokens)
         self.temperature = temperature
         self.max_corrections = max_corrections
         self.cards_per_chunk = cards_per_chunk
@@ -145,7 +151,7 @@ class LLMGenerator:
             "model": self.model,
             "prompt_version": prompts.prompt_version(),
             "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "max_tokens": self.max_tokens,  # the cap, not the per-request allowance
             "cards_per_chunk": list(self.cards_per_chunk),
             "questions_per_card": self.questions_per_card,
             "max_questions_per_request": self.max_questions_per_request,
@@ -185,7 +191,14 @@ class LLMGenerator:
                 **draft.model_dump(),
             )
 
-        return await self._generate(prompt, "flashcards", [DraftCard], build, ctx.priority)
+        return await self._generate(
+            prompt, "flashcards", [DraftCard], build, ctx.priority, asked=self.cards_asked
+        )
+
+    @property
+    def cards_asked(self) -> int:
+        """Cards one flashcard request may bring: the top of ``cards_per_chunk``."""
+        return self.cards_per_chunk[1]
 
     @property
     def quiz_group_size(self) -> int:
@@ -199,10 +212,14 @@ class LLMGenerator:
             max(1, cards * self.questions_per_card),
         )
 
+    def questions_asked(self, cards: int) -> int:
+        """Questions one request over ``cards`` cards asks for: the target plus the buffer."""
+        return self.quiz_target(cards) + QUESTION_BUFFER
+
     def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
         spec = prompts.levels()[level]
         shares = self.mix.shares(level)
-        asked = self.quiz_target(len(cards)) + QUESTION_BUFFER
+        asked = self.questions_asked(len(cards))
         return prompts.template("quiz").substitute(
             _course_fields(ctx),
             level=level,
@@ -238,7 +255,15 @@ class LLMGenerator:
             )
 
         drafts = [QUESTION_DRAFTS[t] for t in shares]
-        result = await self._generate(prompt, "questions", drafts, build, ctx.priority, want=target)
+        result = await self._generate(
+            prompt,
+            "questions",
+            drafts,
+            build,
+            ctx.priority,
+            asked=self.questions_asked(len(cards)),
+            want=target,
+        )
         result.items = trim_to_mix(result.items, shares, target)
         return result
 
@@ -249,19 +274,24 @@ class LLMGenerator:
         drafts: Sequence[type[BaseModel]],
         build: Callable[[Any], T],
         priority: Priority,
+        asked: int,
         want: int | None = None,
     ) -> Generated[T]:
-        """Ask, validate each item, and re-ask: with the error when a reply is unusable, and for
-        just the missing number when validation dropped items below ``want``."""
+        """Ask for ``asked`` items, validate each, and re-ask: with the error when a reply is
+        unusable, and for just the missing number when validation dropped items below
+        ``want``. A reply cut off below the ``max_tokens`` cap is asked again unchanged with a
+        bigger allowance; that is not a correction."""
         messages = [Message("user", prompt)]
+        max_tokens = self.allowance.initial(key, asked)
         result: Generated[T] = Generated(items=[])
         last_text = ""
         problem = ""
-        for _ in range(self.max_corrections + 1):
+        corrections = 0
+        while True:
             request = CompletionRequest(
                 system=SYSTEM_PROMPT,
                 messages=tuple(messages),
-                max_tokens=self.max_tokens,
+                max_tokens=max_tokens,
                 temperature=self.temperature,
                 json_schema=envelope_schema(key, drafts),
                 schema_name=key,
@@ -270,6 +300,9 @@ class LLMGenerator:
             result.calls += 1
             result.usage = result.usage + completion.usage
             last_text = completion.text
+            if completion.truncated and max_tokens < self.max_tokens:
+                max_tokens = self.allowance.raised(key, asked, max_tokens)
+                continue
             if completion.truncated:
                 problem = TRUNCATED
             else:
@@ -284,6 +317,9 @@ class LLMGenerator:
                         f"({reasons}). Write {missing + 1} new {key}, different from the ones "
                         "you already wrote, following the same instructions. JSON only."
                     )
+            if corrections == self.max_corrections:
+                break
+            corrections += 1
             messages += [Message("assistant", completion.text), Message("user", problem)]
         if result.items:
             return result  # short of the target, but every item kept is valid

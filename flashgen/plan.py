@@ -21,14 +21,9 @@ from flashgen.config import Settings
 from flashgen.coordinator import PreparedLecture, flashcard_key, group_sizes, quiz_groups, quiz_key
 from flashgen.discovery import LectureScan
 from flashgen.errors import FlashgenError
-from flashgen.estimate import (
-    OUTPUT_TOKENS_PER_CARD,
-    OUTPUT_TOKENS_PER_QUESTION,
-    text_tokens,
-)
+from flashgen.estimate import expected_output_tokens, text_tokens
 from flashgen.events import Event, LectureSkipped
 from flashgen.generation import (
-    QUESTION_BUFFER,
     SYSTEM_PROMPT,
     GenerationContext,
     Generator,
@@ -169,7 +164,7 @@ def _plan_lecture(
         plan.exact = False
         if llm is not None:
             plan.input_tokens += text_tokens(SYSTEM_PROMPT + llm.flashcard_prompt(chunk, ctx))
-            plan.output_tokens += llm.cards_per_chunk[1] * OUTPUT_TOKENS_PER_CARD
+            plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
     if plan.exact:
         _plan_exact_quizzes(plan, cards, generator, course, language, cache, ctx)
     else:
@@ -198,8 +193,8 @@ def _plan_exact_quizzes(
             elif llm is not None:
                 prompt = llm.quiz_prompt(group, level, ctx)
                 plan.input_tokens += text_tokens(SYSTEM_PROMPT + prompt)
-                asked = llm.quiz_target(len(group)) + QUESTION_BUFFER
-                plan.output_tokens += asked * OUTPUT_TOKENS_PER_QUESTION
+                asked = llm.questions_asked(len(group))
+                plan.output_tokens += _output_tokens(llm, "questions", asked)
 
 
 # A card as the quiz prompt lists it: id, term, question, answer, context, example.
@@ -218,9 +213,14 @@ def _plan_estimated_quizzes(plan: LecturePlan, per_chunk: list[int], generator: 
         return
     for group in sizes:
         per_level_in = _QUIZ_PROMPT_TOKENS + group * _TOKENS_PER_CARD_LINE
-        per_level_out = (llm.quiz_target(group) + QUESTION_BUFFER) * OUTPUT_TOKENS_PER_QUESTION
+        per_level_out = _output_tokens(llm, "questions", llm.questions_asked(group))
         plan.input_tokens += per_level_in * len(QUIZ_LEVELS)
         plan.output_tokens += per_level_out * len(QUIZ_LEVELS)
+
+
+def _output_tokens(llm: LLMGenerator, kind: str, asked: int) -> int:
+    """What a reply of ``asked`` items takes, at most the ``max_tokens`` its request gets."""
+    return expected_output_tokens(kind, asked, llm.allowance.initial(kind, asked))
 
 
 def _cached_cards(cache: TaskCache | None, key: str) -> list[Flashcard] | None:

@@ -162,13 +162,7 @@ async def open_generator(
                 "has none",
                 "add the model to a TOML prices file and set FLASHGEN_PRICES_FILE",
             )
-        budget = Budget(
-            settings.budget,
-            prices,
-            provider.model,
-            settings.cards_per_chunk_max,
-            settings.max_questions_per_request,
-        )
+        budget = Budget(settings.budget, prices, provider.model)
         guarded = budget.guard(guarded)
     scheduler = Scheduler(
         guarded,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.generation import GenerationContext, LLMGenerator, parse_items
 from flashgen.mix import QuestionMix
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
+from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
 
@@ -69,11 +71,17 @@ async def test_gives_up_after_bounded_corrections() -> None:
 
 async def test_truncated_output_is_never_parsed() -> None:
     provider = FakeProvider(
-        stop_reason="max_tokens", script=[json.dumps({"flashcards": [card_json("a")]})] * 3
+        stop_reason="max_tokens", script=[json.dumps({"flashcards": [card_json("a")]})] * 5
     )
-    with pytest.raises(TruncatedOutput):
+    with pytest.raises(TruncatedOutput) as info:
         await generator(provider).flashcards(CHUNK, CTX)
-    assert "cut off" in provider.requests[1].messages[-1].content
+    # Cut off below the cap: the same request with twice the allowance, no correction spent;
+    # cut off at the cap: the corrections, each saying why.
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296, 8192, 8192, 8192]
+    assert provider.requests[1].messages == provider.requests[2].messages
+    assert len(provider.requests[2].messages) == 1
+    assert "cut off" in provider.requests[3].messages[-1].content
+    assert info.value.attempts == 5
 
 
 async def test_empty_list_is_a_valid_answer_for_content_free_chunks() -> None:
@@ -171,3 +179,63 @@ def test_parse_items_accepts_fences_and_bare_lists() -> None:
     assert parse_items("[1, 2]", "questions") == [1, 2]
     with pytest.raises(ValueError, match="form"):
         parse_items('{"other": []}', "questions")
+
+
+@dataclass
+class Verbose(FakeProvider):
+    """A model whose replies take ``needs`` output tokens: cut off below that."""
+
+    needs: int = 0
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.stop_reason = "max_tokens" if request.max_tokens < self.needs else "end"
+        return await super().complete(request)
+
+
+async def test_requests_ask_for_what_their_items_need_within_the_cap() -> None:
+    cards = await two_cards()
+    provider = FakeProvider()
+    gen = quiz_generator(provider, questions_per_card=3)
+    await gen.flashcards(CHUNK, CTX)
+    await gen.quiz(cards, 1, CTX)
+    # 6 cards at 300 tokens and 8 questions (2 cards × 3 + 2) at 150, each × 1.4, + 128.
+    assert [r.max_tokens for r in provider.requests] == [2648, 1808]
+
+    capped = FakeProvider()
+    await quiz_generator(capped, max_tokens=1000).flashcards(CHUNK, CTX)
+    assert capped.requests[0].max_tokens == 1000
+
+
+async def test_a_bigger_allowance_saves_a_cut_off_reply_without_a_correction() -> None:
+    provider = Verbose(needs=5000)
+    gen = generator(provider, corrections=0)
+    before = gen.identity
+    first = await gen.flashcards(CHUNK, CTX)
+    assert first.items and first.calls == 2
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296]
+    # Later requests of the kind start where the first needed to go; the cache key stays.
+    await gen.flashcards(CHUNK, CTX)
+    assert provider.requests[2].max_tokens == 5296
+    assert gen.identity == before and before["max_tokens"] == 8192
+
+
+async def test_a_reply_longer_than_the_cap_fails_the_task() -> None:
+    provider = Verbose(needs=9000)
+    with pytest.raises(TruncatedOutput):
+        await generator(provider, corrections=0).flashcards(CHUNK, CTX)
+    assert [r.max_tokens for r in provider.requests] == [2648, 5296, 8192]
+
+
+async def test_quiz_replies_cut_off_get_a_bigger_allowance_too() -> None:
+    cards = await two_cards()
+    provider = Verbose(
+        needs=3000,
+        reply=lambda r: json.dumps(
+            {"questions": [question_json(cards[n % 2].id, n) for n in range(8)]}
+        ),
+    )
+    result = await quiz_generator(provider, questions_per_card=3, max_corrections=0).quiz(
+        cards, 1, CTX
+    )
+    assert len(result.items) == 6 and result.calls == 2
+    assert [r.max_tokens for r in provider.requests] == [1808, 3616]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
+from flashgen.budget import Budget, BudgetExceeded
 from flashgen.cli import app
+from flashgen.estimate import request_tokens
+from flashgen.models import Usage
+from flashgen.pricing import PriceTable
+from flashgen.providers.base import Completion, CompletionRequest, Message
 
 from .fake_api import FAKE_KEY, OPENAI
 from .model_server import serve_model
@@ -74,6 +80,12 @@ def test_plan_makes_no_call_and_its_estimate_holds(
         (plan["totals"]["output_tokens"], used["output_tokens"]),
     ):
         assert actual / ESTIMATE_FACTOR <= planned <= actual * ESTIMATE_FACTOR, (planned, actual)
+    # Each request asks for what its items need, not the 8,192 cap, and the plan expects no
+    # more output than the requests allowed.
+    allowed = [body["max_tokens"] for body in seen]
+    assert len(allowed) == plan["totals"]["flashcard_tasks"] + plan["totals"]["quiz_tasks"]
+    assert max(allowed) < 8192
+    assert plan["totals"]["output_tokens"] <= sum(allowed)
 
     code, output = invoke(
         "plan", *common, "--provider", "openai", "--model", "gpt-4.1-mini", "--json"
@@ -81,6 +93,65 @@ def test_plan_makes_no_call_and_its_estimate_holds(
     again = json.loads(output)["totals"]
     assert again["flashcard_cached"] == 3 and again["quiz_cached"] == again["quiz_tasks"] > 0
     assert again["input_tokens"] == 0
+
+
+def test_plan_expects_no_more_output_than_max_tokens_allows(
+    courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLASHGEN_MAX_TOKENS", "300")
+    code, output = invoke(
+        "plan",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4.1-mini",
+        "--json",
+    )
+    assert code == 0, output
+    totals = json.loads(output)["totals"]
+    assert totals["output_tokens"] == 300 * (totals["flashcard_tasks"] + totals["quiz_tasks"])
+
+
+async def test_budget_holds_calls_in_flight_at_their_max_tokens() -> None:
+    """Concurrent calls cannot overshoot the budget even when every reply uses all of its
+    max_tokens: each is charged that much until it returns."""
+    prices = PriceTable.load()
+    model = "gpt-4.1-mini"
+    release = asyncio.Event()
+
+    class Greedy:
+        name = "greedy"
+
+        def __init__(self) -> None:
+            self.model = model
+
+        async def complete(self, request: CompletionRequest) -> Completion:
+            await release.wait()
+            usage = Usage(input_tokens=request_tokens(request), output_tokens=request.max_tokens)
+            cost = prices.cost(model, usage)
+            return Completion("{}", usage.model_copy(update={"cost_usd": cost}), model)
+
+        async def aclose(self) -> None:
+            return None
+
+    request = CompletionRequest(
+        "system", (Message("user", "x" * 4000),), 2648, 0.3, schema_name="flashcards"
+    )
+    most = Budget(1.0, prices, model).most(request)
+    budget = Budget(5.5 * most, prices, model)
+    guarded = budget.guard(Greedy())
+    calls = [asyncio.create_task(guarded.complete(request)) for _ in range(10)]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert sum(isinstance(o, Completion) for o in outcomes) == 5
+    assert sum(isinstance(o, BudgetExceeded) for o in outcomes) == 5
+    assert budget.spent_usd <= budget.limit_usd
 
 
 def test_budget_stops_new_calls_and_keeps_what_was_made(
