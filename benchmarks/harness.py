@@ -8,7 +8,10 @@ Strategies, all over the same prepared lectures and the same simulated provider:
   retried after ``retry-after`` (else exponential backoff), no client-side rate limit. It uses
   flashgen's LLMGenerator, so it sends the very same requests (and meets the same latencies).
 - ``flashgen``: the real Coordinator + LLMGenerator + Scheduler, wired as ``flashgen.runner``
-  wires them, with the scenario's ``--rpm/--itpm/--otpm``.
+  wires them, with the scenario's ``--rpm/--itpm/--otpm`` (hedging on, its default).
+- ``flashgen --no-hedge``: the same without hedging: every call is sent once (retries aside).
+  A hedge's copy meets a latency of its own (the server draws one per attempt); the bound is
+  taken over the calls served, each counted for the time it held a slot.
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ from flashgen.generation import Complete, Generated, GenerationContext, LLMGener
 from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import Priority, RetryPolicy, Scheduler
+from flashgen.scheduler import HedgePolicy, Priority, RetryPolicy, Scheduler
 from flashgen.store import OutputStore
 from flashgen.validation import dedupe_cards
 
 COURSE = Course(id="bench", path=Path("."), name="Benchmark course")
 CHUNK_CHARS = 5800  # a full chunk at the default chunk size (6000 characters, 300 overlap)
 MAX_RETRIES = 5
+NO_HEDGING = "flashgen --no-hedge"
 T = TypeVar("T")
 
 
@@ -131,6 +135,7 @@ async def run_flashgen(
     limits: RateLimits,
     generator_kind: GeneratorKind,
     sequential: bool = False,
+    hedging: bool = True,
 ) -> tuple[_Watch, Scheduler, SimGenerator | LLMGenerator]:
     clock = provider.clock
     scheduler = Scheduler(
@@ -138,6 +143,7 @@ async def run_flashgen(
         1 if sequential else concurrency,
         RetryPolicy(max_retries=MAX_RETRIES),
         limits=limits,
+        hedging=HedgePolicy() if hedging else None,  # flashgen run's default: on
     )
     watch = _Watch(clock)
     with tempfile.TemporaryDirectory(prefix="flashgen-bench-") as out:
@@ -237,7 +243,13 @@ async def run_strategy(
         watch, generator = await run_seed(workload, provider, concurrency, generator_kind)
     else:
         watch, scheduler, generator = await run_flashgen(
-            workload, provider, concurrency, limits, generator_kind, strategy == "sequential"
+            workload,
+            provider,
+            concurrency,
+            limits,
+            generator_kind,
+            sequential=strategy == "sequential",
+            hedging=strategy != NO_HEDGING,
         )
         cuts = scheduler.limiter.pace.cuts
     end = provider.clock.now()
@@ -289,9 +301,7 @@ def lower_bound(
     if otpm:
         rates.append(otpm / 60 / (sum(r.output_tokens for r in records) / n))
     r = min(rates)
-    task_time: defaultdict[tuple[str, str, str], float] = defaultdict(float)
-    for record in records:  # a task's attempts and re-asks run one after another
-        task_time[(record.lecture, record.kind, record.task)] += record.latency
+    task_time = _task_times(records)
     slowest: defaultdict[tuple[str, str], float] = defaultdict(float)
     for (lecture, kind, _), seconds in task_time.items():
         slowest[(lecture, kind)] = max(slowest[(lecture, kind)], seconds)
@@ -308,13 +318,31 @@ def lower_bound(
     )
 
 
+def _task_times(records: Sequence[CallRecord]) -> dict[tuple[str, str, str], float]:
+    """How long each task kept a call in flight: the union of its calls' intervals. Attempts
+    and re-asks run one after another (their latencies add up); a hedge overlaps the call it
+    shadows (only the time either was in flight counts)."""
+    spans: defaultdict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
+    for record in records:
+        spans[(record.lecture, record.kind, record.task)].append(
+            (record.start, record.start + record.latency)
+        )
+    times = {}
+    for task, intervals in spans.items():
+        total, reach = 0.0, -math.inf
+        for start, end in sorted(intervals):
+            if end > reach:
+                total += end - max(start, reach)
+                reach = end
+        times[task] = total
+    return times
+
+
 def clairvoyant_makespan(records: Sequence[CallRecord], concurrency: int) -> float:
     """A reference no online scheduler can reach: list scheduling of the same calls (no rate
     limit) that knows every latency in advance. Flashcard tasks go first, the lecture with the
     longest critical path first; quiz tasks longest first (HLFET/LPT). One task = its calls."""
-    tasks: defaultdict[tuple[str, str, str], float] = defaultdict(float)
-    for record in records:
-        tasks[(record.lecture, record.kind, record.task)] += record.latency
+    tasks = _task_times(records)
     cards: defaultdict[str, list[float]] = defaultdict(list)
     quizzes: defaultdict[str, list[float]] = defaultdict(list)
     for (lecture, kind, _), seconds in tasks.items():
@@ -347,7 +375,7 @@ def request_rate(result: RunResult, after_first_429: float | None = None) -> flo
     starts = sorted(r.start for r in result.records)
     if after_first_429 is not None and result.first_rejection is not None:
         starts = [s for s in starts if s >= result.first_rejection + after_first_429]
-    if len(starts) < 2:
+    if len(starts) < 2 or starts[-1] == starts[0]:
         return math.nan
     return (len(starts) - 1) / (starts[-1] - starts[0])
 

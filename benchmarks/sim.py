@@ -18,7 +18,8 @@
 - Replies are valid flashcard and quiz JSON (unless cut off), built from the prompt: as many
   cards as it asks for; quiz questions cite the flashcard ids the prompt lists.
 
-Every served call is logged (lecture, task, latency, tokens) for the lower bound.
+Every served call is logged (lecture, task, latency, tokens) for the lower bound; a call the
+client cancels (the loser of a hedge) is logged with the time it really held its slot.
 """
 
 from __future__ import annotations
@@ -136,9 +137,10 @@ class CallRecord:
     kind: str  # "flashcards" or "questions"
     task: str  # every attempt and re-ask of one task shares it
     start: float
-    latency: float
+    latency: float  # how long the call held its slot: cut short if the client cancelled it
     input_tokens: int
     output_tokens: int
+    cancelled: bool = False
 
 
 @dataclass
@@ -199,11 +201,21 @@ class SimProvider:
         truncated = wanted > request.max_tokens
         output_tokens = min(wanted, request.max_tokens)
         task = hashlib.blake2b(prompt.encode(), digest_size=12).hexdigest()
-        self.records.append(
-            CallRecord(lecture, kind, task, now, latency, input_tokens, output_tokens)
-        )
+        record = CallRecord(lecture, kind, task, now, latency, input_tokens, output_tokens)
+        self.records.append(record)
         self.cpu_seconds += time.process_time() - started
-        await self.clock.sleep(latency)
+        try:
+            await self.clock.sleep(latency)
+        except asyncio.CancelledError:  # the client gave up on it (a hedge answered first)
+            # Generation stops there; what was generated so far counts against the limit.
+            held = self.clock.now() - now
+            produced = int(output_tokens * min(1.0, held / latency)) if latency > 0 else 0
+            record.latency, record.output_tokens, record.cancelled = held, produced, True
+            output = self._buckets.get("output")
+            if output is not None:
+                output.refill(self.clock.now())
+                output.level += request.max_tokens - produced
+            raise
         started = time.process_time()
         failed = self.latency.uniform("transient", key, attempt) < self.latency.transient_rate
         output = self._buckets.get("output")
