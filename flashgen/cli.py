@@ -26,6 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals could hold API keys
+    # Plain click help: rich help panels import markdown-it and rich.markdown, which doubled
+    # the start-up time of `flashgen --help` (0.15 s against 0.33 s on the dev machine).
+    rich_markup_mode=None,
 )
 
 CoursesDir = Annotated[
