@@ -24,7 +24,7 @@ import math
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -368,16 +368,28 @@ def clairvoyant_makespan(records: Sequence[CallRecord], concurrency: int) -> flo
     return now
 
 
-def request_rate(result: RunResult, after_first_429: float | None = None) -> float:
-    """Served calls per second, between the first and the last start of one. With
-    ``after_first_429``, counted only from that many seconds after the first 429 (when there
-    was one): the pace once adaptation is over."""
-    starts = sorted(r.start for r in result.records)
+def request_rate(
+    result: RunResult,
+    after_first_429: float | None = None,
+    weight: Callable[[CallRecord], float] = lambda record: 1.0,
+) -> float:
+    """Served calls per second (or, with ``weight``, e.g. output tokens per second), between the
+    first and the last start of a call: what the calls started before the last one weigh,
+    over that time. Hedge copies are left out: sent only when no call waited, they are not
+    the workload's progress (had they taken budget a waiting call needed, the rate of the
+    others would show it). With ``after_first_429``, counted only from that many seconds after the
+    first 429 (when there was one): the pace once adaptation is over."""
+    records = sorted((r for r in result.records if not r.duplicate), key=lambda r: r.start)
     if after_first_429 is not None and result.first_rejection is not None:
-        starts = [s for s in starts if s >= result.first_rejection + after_first_429]
-    if len(starts) < 2 or starts[-1] == starts[0]:
+        records = [r for r in records if r.start >= result.first_rejection + after_first_429]
+    if len(records) < 2 or records[-1].start == records[0].start:
         return math.nan
-    return (len(starts) - 1) / (starts[-1] - starts[0])
+    weighed = sum(weight(record) for record in records[:-1])
+    return weighed / (records[-1].start - records[0].start)
+
+
+def output_tokens(record: CallRecord) -> float:
+    return float(record.output_tokens)
 
 
 def quantile(values: Sequence[float], q: float) -> float:

@@ -35,9 +35,11 @@ rounded down: 17/min at σ=0.5, 12/min at σ=1.0):
   ``max_tokens`` per call in flight (Anthropic's accounting).
 
 Columns: ``rate/limit`` is served calls per second between the first and the last call start,
-over r; ``steady`` the same from 60 s after the first 429 (adaptation over); ``failed`` tasks
-that gave up (retries exhausted); lecture times are from the start of the run; ``CPU ms/call``
-is the client's CPU (the simulated server's and the fake generator's work taken out).
+over the true requests-per-minute limit (in ``otpm``: the output tokens those calls wrote per
+second, over the true output-tokens-per-minute limit), hedge copies left out; ``steady`` the
+same from 60 s after the first 429 (adaptation over); ``failed`` tasks that gave up (retries
+exhausted); lecture times are from the start of the run; ``CPU ms/call`` is the client's CPU
+(the simulated server's and the fake generator's work taken out).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from benchmarks.harness import (
     large_course,
     lower_bound,
     markdown_table,
+    output_tokens,
     quantile,
     request_rate,
     run_strategy,
@@ -201,9 +204,15 @@ def _row(
         )
         bound = lower_bound(result.records, CONCURRENCY, rpm=true_rpm, otpm=true_otpm)
         ratios.append(result.makespan / bound.value)
-        if bound.per_second < math.inf:
-            rates.append(request_rate(result) / bound.per_second)
-            steadies.append(request_rate(result, ADAPTATION_SECONDS) / bound.per_second)
+        if true_rpm is not None:
+            rates.append(request_rate(result) / (true_rpm / 60))
+            steadies.append(request_rate(result, ADAPTATION_SECONDS) / (true_rpm / 60))
+        elif true_otpm is not None:  # a token limit: the share of its tokens written
+            per_second = true_otpm / 60
+            rates.append(request_rate(result, weight=output_tokens) / per_second)
+            steadies.append(
+                request_rate(result, ADAPTATION_SECONDS, weight=output_tokens) / per_second
+            )
     results = [result for result, _ in runs]
 
     def mean(values: Sequence[float]) -> float:

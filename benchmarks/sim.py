@@ -141,6 +141,7 @@ class CallRecord:
     input_tokens: int
     output_tokens: int
     cancelled: bool = False
+    duplicate: bool = False  # the same request was in flight already: a hedge's copy
 
 
 @dataclass
@@ -155,6 +156,7 @@ class SimProvider:
     first_rejection: float | None = None
     cpu_seconds: float = 0.0  # spent building replies: the server's work, not the client's
     _attempts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _in_flight: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -202,7 +204,9 @@ class SimProvider:
         output_tokens = min(wanted, request.max_tokens)
         task = hashlib.blake2b(prompt.encode(), digest_size=12).hexdigest()
         record = CallRecord(lecture, kind, task, now, latency, input_tokens, output_tokens)
+        record.duplicate = self._in_flight[key] > 0
         self.records.append(record)
+        self._in_flight[key] += 1
         self.cpu_seconds += time.process_time() - started
         try:
             await self.clock.sleep(latency)
@@ -216,6 +220,8 @@ class SimProvider:
                 output.refill(self.clock.now())
                 output.level += request.max_tokens - produced
             raise
+        finally:
+            self._in_flight[key] -= 1
         started = time.process_time()
         failed = self.latency.uniform("transient", key, attempt) < self.latency.transient_rate
         output = self._buckets.get("output")
