@@ -259,6 +259,11 @@ class _Flight:
         self.hedge: asyncio.Task[Completion] | None = None
         self.done = asyncio.Event()  # set when the call or its hedge has ended
 
+    def ended(self, copy: asyncio.Future[Completion]) -> None:
+        if not copy.cancelled():
+            copy.exception()  # the loser's error is seen here, not logged as never retrieved
+        self.done.set()
+
 
 class Scheduler:
     """One provider and model: its concurrency cap, rate limits, pace, retries and hedging.
@@ -356,7 +361,7 @@ class Scheduler:
             return await self._attempt(request, ticket)
         flight = _Flight(request, cost, self.slots.now())
         primary = asyncio.ensure_future(self._attempt(request, ticket))
-        primary.add_done_callback(lambda _: flight.done.set())
+        primary.add_done_callback(flight.ended)
         self._flights.add(flight)
         self._hedge_stragglers()
         try:
@@ -416,7 +421,7 @@ class Scheduler:
             if self._on_hedge is not None:
                 self._on_hedge()
             hedge = asyncio.ensure_future(self._attempt(flight.request, ticket))
-            hedge.add_done_callback(lambda _, f=flight: f.done.set())  # type: ignore[misc]
+            hedge.add_done_callback(flight.ended)
             flight.hedge = hedge
         if next_due < math.inf:
             self._hedge_alarm.at(now, next_due - now)

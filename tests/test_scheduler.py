@@ -484,3 +484,4 @@ def test_hedges_are_at_most_their_share_of_the_calls() -> None:
 
     scheduler = virtual(main)
     assert 1 <= scheduler.hedges_sent <= 0.1 * scheduler.sent + 1
+
