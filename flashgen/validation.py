@@ -40,8 +40,10 @@ T = TypeVar("T")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
 
-# The same texts are normalised by the lecture's dedupe and again by the course's.
-@lru_cache(maxsize=1 << 16)
+# A text is often normalised twice in a row (a lecture's dedupe, then what is saved). The cache
+# stays small: a large course has ~80,000 texts, and holding them all (key and value) cost
+# tens of MB for hits that only came on courses small enough not to need them.
+@lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 
@@ -178,7 +180,6 @@ def is_near_duplicate(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= DUPLICATE_SIMILARITY
 
 
-@lru_cache(maxsize=1 << 16)
 def _content_words(text: str) -> frozenset[str]:
     return frozenset(word for word in text.split() if word not in _STOPWORDS)
 
