@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 from pydantic_core import to_json as to_json_bytes
 
+from flashgen.course_dedupe import FileKeys, flashcard_keys, quiz_keys
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 
 M = TypeVar("M", bound=BaseModel)
@@ -81,11 +83,25 @@ def output_json(content: FlashcardFile | QuizFile) -> bytes:
         return to_json(content.model_dump(mode="json")).encode("utf-8")
 
 
+# What identifies one state of a file: a rewrite (a new inode) or an edit in place changes it.
+_Stamp = tuple[int, int, int, int, int]
+
+
+def _stamp(path: Path) -> _Stamp:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class OutputStore:
-    """``OUTPUT_DIR/COURSE/LECTURE/{flashcards,quiz_level_N}.json`` for one course."""
+    """``OUTPUT_DIR/COURSE/LECTURE/{flashcards,quiz_level_N}.json`` for one course.
+
+    The store remembers what the course-wide dedupe reads of each file it saved (``FileKeys``,
+    a few short strings per item), so that pass need not read back and validate every file: a
+    file's keys count only while the file is as the store left it."""
 
     def __init__(self, output_dir: Path, course_id: str) -> None:
         self.course_dir = output_dir / course_id
+        self._saved: dict[Path, tuple[_Stamp, FileKeys]] = {}
 
     def lecture_ids(self) -> list[str]:
         """Folders holding generated files, in course order (run reports, the cache and exports
@@ -118,10 +134,33 @@ class OutputStore:
         return _load(self.quiz_path(lecture_id, level), QuizFile)
 
     def save_flashcards(self, lecture_id: str, content: FlashcardFile) -> bool:
-        return _save(self.flashcards_path(lecture_id), content)
+        path = self.flashcards_path(lecture_id)
+        return self._save(path, content, lambda: flashcard_keys(content.flashcards))
 
     def save_quiz(self, lecture_id: str, level: int, content: QuizFile) -> bool:
-        return _save(self.quiz_path(lecture_id, level), content)
+        path = self.quiz_path(lecture_id, level)
+        return self._save(path, content, lambda: quiz_keys(content.questions))
+
+    def saved_keys(self, path: Path) -> FileKeys | None:
+        """The dedupe keys of the file at ``path`` if this store saved it and it has not
+        changed since (else None: read the file)."""
+        entry = self._saved.get(path)
+        if entry is None:
+            return None
+        try:
+            unchanged = _stamp(path) == entry[0]
+        except OSError:
+            unchanged = False
+        return entry[1] if unchanged else None
+
+    def _save(
+        self, path: Path, content: FlashcardFile | QuizFile, keys: Callable[[], FileKeys]
+    ) -> bool:
+        self._saved.pop(path, None)
+        changed = _save(path, content)
+        # Unchanged or rewritten, the file now holds these items (generated_at aside).
+        self._saved[path] = (_stamp(path), keys())
+        return changed
 
 
 def _load(path: Path, model: type[M]) -> M | None:
