@@ -45,7 +45,7 @@ class TaskKeys:
     this object lives: models are frozen). ``quiz_key`` dumped and encoded a group's cards for
     every key, ~90 µs a key; this takes ~10 µs."""
 
-    _REMEMBERED_CARDS = 4096  # a few lectures' cards: the levels of a lecture ask together
+    _REMEMBERED_CARDS = 256  # ~10 lectures' cards: the four levels of a lecture ask together
 
     def __init__(self, identity: Any, course: Course, language: str) -> None:
         course_data = course.model_dump(mode="json", exclude={"path"})
