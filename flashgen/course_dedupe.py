@@ -49,7 +49,7 @@ def quiz_keys(questions: Sequence[QuizQuestion]) -> FileKeys:
 
 class _Seen:
     def __init__(self) -> None:
-        self._blocks: dict[str, list[tuple[str, str]]] = {}
+        self._blocks: dict[str, list[Key]] = {}
 
     def decide(self, keys: Sequence[Key]) -> tuple[list[int], dict[str, str], list[Key]]:
         """For one file's items in order: the positions kept, {dropped id: id of the earlier
@@ -58,29 +58,34 @@ class _Seen:
         kept: list[int] = []
         replaced: dict[str, str] = {}
         added: list[Key] = []
-        pending: dict[str, list[tuple[str, str]]] = {}
-        for position, (block, text, ident) in enumerate(keys):
-            earlier = self._match(self._blocks.get(block, ()), text)
-            if earlier is None:
-                earlier = self._match(pending.get(block, ()), text)
+        pending: dict[str, list[Key]] = {}
+        blocks = self._blocks
+        for position, key in enumerate(keys):
+            block, text, ident = key
+            earlier = None
+            if block in blocks:
+                earlier = _match(blocks[block], text)
+            if earlier is None and block in pending:
+                earlier = _match(pending[block], text)
             if earlier is not None:
                 replaced[ident] = earlier
                 continue
-            pending.setdefault(block, []).append((text, ident))
-            added.append((block, text, ident))
+            pending.setdefault(block, []).append(key)
+            added.append(key)
             kept.append(position)
         return kept, replaced, added
 
-    @staticmethod
-    def _match(candidates: Iterable[tuple[str, str]], text: str) -> str | None:
-        for other_text, other_id in candidates:
-            if is_near_duplicate(text, other_text):
-                return other_id
-        return None
-
     def add(self, keys: Iterable[Key]) -> None:
-        for block, text, ident in keys:
-            self._blocks.setdefault(block, []).append((text, ident))
+        blocks = self._blocks
+        for key in keys:
+            blocks.setdefault(key[0], []).append(key)
+
+
+def _match(candidates: Iterable[Key], text: str) -> str | None:
+    for _, other_text, other_id in candidates:
+        if is_near_duplicate(text, other_text):
+            return other_id
+    return None
 
 
 def _card_block(card: Flashcard) -> str:
