@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from flashgen import prompts
 from flashgen.budget import BudgetExceeded
-from flashgen.cache import TaskCache, task_key
+from flashgen.cache import TaskCache, TaskKeys
 from flashgen.course_dedupe import dedupe_course
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import (
@@ -111,32 +111,6 @@ def quiz_groups(
     return [
         group for chunk in cards_by_chunk for group in card_groups(dedupe_cards(chunk)[0], size)
     ]
-
-
-def flashcard_key(
-    generator: Generator, course: Course, language: str, lecture_id: str, chunk: Chunk
-) -> str:
-    """The cache key of a flashcard task: everything that decides its result."""
-    return _key(
-        generator, course, language, "flashcards", lecture_id, chunk.model_dump(mode="json")
-    )
-
-
-def quiz_key(
-    generator: Generator,
-    course: Course,
-    language: str,
-    lecture_id: str,
-    level: int,
-    cards: Sequence[Flashcard],
-) -> str:
-    cards_data = [card.model_dump(mode="json") for card in cards]
-    return _key(generator, course, language, "quiz", lecture_id, level, cards_data)
-
-
-def _key(generator: Generator, course: Course, language: str, *parts: object) -> str:
-    course_data = course.model_dump(mode="json", exclude={"path"})
-    return task_key(generator.identity, course_data, language, *parts)
 
 
 @dataclass(frozen=True)
@@ -225,6 +199,7 @@ class Coordinator:
         self.force = force
         self.control = control or RunControl()
         self._clock = clock
+        self._keys = TaskKeys(generator.identity, course, language)
         # Set when no further task should start: auth/quota failures, the budget.
         self._stop_reason = ""
 
@@ -357,7 +332,7 @@ class Coordinator:
             self.course, lecture_id, self.language, flashcard_priority(rank, chunk.index)
         )
         task_id = f"{lecture_id}/flashcards/chunk-{chunk.index}"
-        key = flashcard_key(self.generator, self.course, self.language, lecture_id, chunk)
+        key = self._keys.flashcards(lecture_id, chunk)
         return await self._task(
             "flashcards",
             lecture_id,
@@ -382,7 +357,7 @@ class Coordinator:
         )
         part = f"chunk-{chunk}/" if self.quiz_group_size is not None else ""
         task_id = f"{lecture_id}/quiz/level-{level}/{part}group-{number}"
-        key = quiz_key(self.generator, self.course, self.language, lecture_id, level, cards)
+        key = self._keys.quiz(lecture_id, level, cards)
         generated, result = await self._task(
             "quiz",
             lecture_id,

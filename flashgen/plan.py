@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from flashgen.cache import TaskCache
+from flashgen.cache import TaskCache, TaskKeys
 from flashgen.config import Settings
-from flashgen.coordinator import PreparedLecture, flashcard_key, group_sizes, quiz_groups, quiz_key
+from flashgen.coordinator import PreparedLecture, group_sizes, quiz_groups
 from flashgen.discovery import LectureScan
 from flashgen.errors import FlashgenError
 from flashgen.estimate import expected_output_tokens, text_tokens
@@ -154,9 +154,10 @@ def _plan_lecture(
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
     llm = generator if isinstance(generator, LLMGenerator) else None
     ctx = GenerationContext(course, lecture.id, language)
+    keys = TaskKeys(generator.identity, course, language)
     cards: list[list[Flashcard]] = []
     for chunk in lecture.chunks:
-        stored = _cached_cards(cache, flashcard_key(generator, course, language, lecture.id, chunk))
+        stored = _cached_cards(cache, keys.flashcards(lecture.id, chunk))
         if stored is not None:
             plan.flashcard_cached += 1
             cards.append(stored)
@@ -166,7 +167,7 @@ def _plan_lecture(
             plan.input_tokens += text_tokens(SYSTEM_PROMPT + llm.flashcard_prompt(chunk, ctx))
             plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
     if plan.exact:
-        _plan_exact_quizzes(plan, cards, generator, course, language, cache, ctx)
+        _plan_exact_quizzes(plan, cards, generator, keys, cache, ctx)
     else:
         per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
         _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator)
@@ -177,8 +178,7 @@ def _plan_exact_quizzes(
     plan: LecturePlan,
     cards: list[list[Flashcard]],
     generator: Generator,
-    course: Course,
-    language: str,
+    keys: TaskKeys,
     cache: TaskCache | None,
     ctx: GenerationContext,
 ) -> None:
@@ -187,7 +187,7 @@ def _plan_exact_quizzes(
     for level in QUIZ_LEVELS:
         for group in groups:
             plan.quiz_tasks += 1
-            key = quiz_key(generator, course, language, plan.lecture, level, group)
+            key = keys.quiz(plan.lecture, level, group)
             if cache is not None and cache.get(key) is not None:
                 plan.quiz_cached += 1
             elif llm is not None:

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import pytest
 
 from flashgen.cache import TaskCache, TaskKeys, task_key
-from flashgen.coordinator import flashcard_key, quiz_key
 from flashgen.errors import ConfigError
 from flashgen.interrupt import RunControl
 from flashgen.models import Answers, CardSource, Chunk, Course, Flashcard, RelevanceScore
@@ -88,6 +87,33 @@ class _Generator:
     }
 
 
+def flashcard_key(
+    generator: _Generator, course: Course, language: str, lecture_id: str, chunk: Chunk
+) -> str:
+    """The cache key format caches written so far use: TaskKeys must keep giving it, or every
+    cached task would be generated again."""
+    course_data = course.model_dump(mode="json", exclude={"path"})
+    chunk_data = chunk.model_dump(mode="json")
+    return task_key(
+        generator.identity, course_data, language, "flashcards", lecture_id, chunk_data
+    )
+
+
+def quiz_key(
+    generator: _Generator,
+    course: Course,
+    language: str,
+    lecture_id: str,
+    level: int,
+    cards: list[Flashcard],
+) -> str:
+    course_data = course.model_dump(mode="json", exclude={"path"})
+    cards_data = [card.model_dump(mode="json") for card in cards]
+    return task_key(
+        generator.identity, course_data, language, "quiz", lecture_id, level, cards_data
+    )
+
+
 @pytest.mark.parametrize(("language", "remembered"), [("English", 4096), ("Deutsch ä", 2)])
 def test_task_keys_are_the_coordinator_keys(
     language: str, remembered: int, monkeypatch: pytest.MonkeyPatch
@@ -97,11 +123,11 @@ def test_task_keys_are_the_coordinator_keys(
     generator = _Generator()
     keys = TaskKeys(generator.identity, course, language)
     chunk = Chunk(lecture_id="lec", index=2, text="Σ text\n", pages=(3,), starts=((0, 3),))
-    expected = flashcard_key(generator, course, language, "lec", chunk)  # type: ignore[arg-type]
+    expected = flashcard_key(generator, course, language, "lec", chunk)
     assert keys.flashcards("lec", chunk) == expected
     cards = [_card(n, text) for n, text in enumerate(["osmosis", "a\\b", "😀", "x\x00y", " "])]
     for level in (1, 4):
         for group in (cards[:3], cards[3:], cards[:1], [], cards[::-1]):
-            expected = quiz_key(generator, course, language, "lec", level, group)  # type: ignore[arg-type]
+            expected = quiz_key(generator, course, language, "lec", level, group)
             assert keys.quiz("lec", level, group) == expected
             assert keys.quiz("lec", level, group) == expected  # from the remembered cards
