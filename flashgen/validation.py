@@ -156,10 +156,12 @@ def dedupe(
 
 
 class _TextsByLength:
-    """Texts sorted by length: ``ratio(a, b) >= DUPLICATE_SIMILARITY`` needs lengths within
-    ``2 (1 - s) / (2 - s)`` of each other, so only that window is compared."""
+    """Texts sorted by length, so that only those whose length allows the threshold are
+    compared. ``ratio(a, b) = 1 - indel(a, b) / (|a| + |b|)`` and ``indel >= ||a| - |b||``, so
+    ``ratio >= s`` needs ``|b|`` between ``|a| s / (2 - s)`` and ``|a| (2 - s) / s``."""
 
-    _SPREAD = 2 * (1 - DUPLICATE_SIMILARITY / 100) / (2 - DUPLICATE_SIMILARITY / 100)
+    _SHORTEST = (DUPLICATE_SIMILARITY / 100) / (2 - DUPLICATE_SIMILARITY / 100)
+    _LONGEST = (2 - DUPLICATE_SIMILARITY / 100) / (DUPLICATE_SIMILARITY / 100)
 
     def __init__(self) -> None:
         self._lengths: list[int] = []
@@ -171,8 +173,8 @@ class _TextsByLength:
         self._texts.insert(at, text)
 
     def has_near(self, text: str) -> bool:
-        low = bisect.bisect_left(self._lengths, len(text) * (1 - self._SPREAD) - 1)
-        high = bisect.bisect_right(self._lengths, len(text) * (1 + self._SPREAD) + 1)
+        low = bisect.bisect_left(self._lengths, len(text) * self._SHORTEST - 1)
+        high = bisect.bisect_right(self._lengths, len(text) * self._LONGEST + 1)
         if low >= high:
             return False
         found = process.extractOne(

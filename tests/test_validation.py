@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ from flashgen.models import (
 )
 from flashgen.models import Flashcard as Card
 from flashgen.store import OutputStore
-from flashgen.validation import dedupe_cards, finalize_question, is_near_duplicate, normalise
+from flashgen.validation import (
+    dedupe,
+    dedupe_cards,
+    finalize_question,
+    is_near_duplicate,
+    normalise,
+)
 
 
 def choice(**changes: Any) -> dict[str, Any]:
@@ -237,6 +244,23 @@ def test_dedupe_keeps_the_earlier_card() -> None:
         ]
     )
     assert [c.id for c in kept] == ["1", "2"] and [c.id for c in dropped] == ["3"]
+
+
+@pytest.mark.parametrize("longer_first", [True, False])
+def test_dedupe_drops_exactly_what_the_pairwise_rule_calls_a_duplicate(longer_first: bool) -> None:
+    """The length window that spares most comparisons must never skip a pair the rule merges:
+    a text and the same text with as many characters added as the threshold allows (the edge
+    of the window), in either order, at many lengths."""
+    rng = random.Random(5)
+    for length in range(40, 1500, 13):
+        short = "".join(rng.choice("abcdefghij") for _ in range(length))
+        added = next(m for m in range(length, 0, -1) if is_near_duplicate(short, short + "k" * m))
+        for extra in (added, added + 1):
+            pair = [short + "k" * extra, short] if longer_first else [short, short + "k" * extra]
+            _, dropped = dedupe(pair, lambda t: t, lambda t: t)
+            merged = is_near_duplicate(pair[0], pair[1])
+            assert merged == (extra == added)
+            assert (len(dropped) == 1) == merged, (length, extra)
 
 
 def test_duplicates_across_lectures_keep_the_earlier_lecture(tmp_path: Path) -> None:
