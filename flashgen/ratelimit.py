@@ -207,7 +207,8 @@ class _Tally:
         return max(0, sent - len(self._refused)) / sent if sent else 1.0
 
     def accepted_per_second(self, now: float) -> float:
-        span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - (self.first or now)))
+        first = now if self.first is None else self.first  # a clock may well start at 0.0
+        span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - first))
         accepted = self.accepted_share(now) * len(self._admitted)
         return max(1.0, accepted) / span
 
