@@ -23,13 +23,19 @@ limit set, an announced limit creates the bucket, which then follows ``remaining
 limit the user set is never raised by a hint).
 
 A 429 empties the buckets (the server has just said there is nothing left) and cuts the pace,
-a factor on every rate: it drops to ``decrease`` times the server's rate as estimated from the
-last minute (the requests it accepted; with token limits only, the share it accepted times the
-pace they were sent at) or from the pace that drew the 429, whichever is lower. Then it climbs
-back along a cubic curve (CUBIC, as TCP and the AWS SDKs' adaptive retry mode use): fast at
-first, flat around the estimate, then probing above it. A cut at about the same rate as the
-previous one doubles the time the next climb takes (up to ``max_patience`` times), so a stable
-limit is probed less and less often. Time counts towards the climb only while calls wait for
+a factor on every rate. The cut starts from the pace the refused call was sent at (the lower of
+the paces at its admission and at the one before, between which its budget built up), not from
+a count of the requests the server accepted: at low rates a minute holds too few of them, and a
+server that refuses whatever comes early accepts well under its limit from a pace just above it.
+The pace then climbs back along a cubic curve (CUBIC, as TCP and the AWS SDKs' adaptive retry
+mode use): fast at first, flat around a peak, then probing above it. A 429 for a call sent at
+or below the peak means the peak did not hold: the pace drops to ``decrease`` times the pace
+that drew it, and the next peak is halfway back, below where it failed (CUBIC's fast
+convergence). A 429 drawn by the probe above the peak means the peak held and the limit lies
+just below the probe: the pace drops only to ``probe_decrease`` times the pace that drew it,
+which becomes the new peak. A cut at about the same pace as the previous one, or after a probe,
+doubles the time the next climb takes (up to ``max_patience`` times), so a stable limit is
+probed less and less often. Time counts towards the climb only while calls wait for
 budget, so an idle spell cannot build up a burst. With no limit known at all, the first 429
 creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
 if that is lower. A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
@@ -77,7 +83,8 @@ class RateLimits:
 class PacingPolicy:
     """How hard flashgen backs off after a 429 and how it comes back."""
 
-    decrease: float = 0.8  # the pace after a 429, as a fraction of the estimated server rate
+    decrease: float = 0.8  # the pace after a 429 at or below the peak, times the pace it drew
+    probe_decrease: float = 0.98  # ... after a 429 drawn by probing above the peak
     recovery_seconds: float = 30.0  # time waiting for budget to climb back to that rate
     max_patience: int = 16  # the longest climb, in multiples of ``recovery_seconds``
     min_factor: float = 0.01
@@ -132,11 +139,16 @@ def _bucket(kind: int, per_minute: float, source: Source) -> TokenBucket:
 class Ticket:
     """One admitted call: what it was charged, and where the buckets stood just after."""
 
-    __slots__ = ("admitted_at", "cost", "seen")
+    __slots__ = ("admitted_at", "cost", "pace", "seen")
 
-    def __init__(self, admitted_at: float, cost: Cost, seen: list[float | None]) -> None:
+    def __init__(
+        self, admitted_at: float, cost: Cost, seen: list[float | None], pace: float = 1.0
+    ) -> None:
         self.admitted_at = admitted_at
         self.cost = cost
+        # The pace it went at: the lower of the paces at this admission and at the one before,
+        # between which its budget built up.
+        self.pace = pace
         # Per kind: the bucket level after this charge minus the hint corrections made so far,
         # so that a later hint applies only what earlier hints have not already applied.
         self.seen = seen
@@ -151,23 +163,33 @@ class Pace:
         self.ceiling = 1.0  # math.inf when the only bucket is a learned one
         self.cuts = 0
         self.last_cut_at = -math.inf
-        self._peak = 1.0  # the estimated server rate at the last cut, as a factor
+        self._peak = 1.0  # where the climb levels off: just below where the server said no
+        self._drew: float | None = None  # the pace that drew the last cut
         self._climbed = math.inf  # seconds spent waiting for budget since the last cut
         self._patience = 1
 
-    def cut(self, now: float, estimate: float) -> None:
-        """A 429: ``estimate`` is the server's rate as a factor (at most the current one)."""
-        peak = min(self.factor, estimate)
-        similar = abs(peak - self._peak) <= 0.1 * self._peak
-        self._patience = min(self.policy.max_patience, 2 * self._patience) if similar else 1
-        self._peak = peak
-        self.factor = max(self.policy.min_factor, peak * self.policy.decrease)
+    def cut(self, now: float, drew: float) -> None:
+        """A 429 for a call sent at pace ``drew``."""
+        policy = self.policy
+        drew = min(drew, self.factor)
+        similar = self._drew is not None and abs(drew - self._drew) <= 0.1 * self._drew
+        if drew > self._peak:
+            # Drawn by the probe above the peak, which held: the limit lies just below.
+            self._peak = self.factor = max(policy.min_factor, drew * policy.probe_decrease)
+            self._patience = min(policy.max_patience, 2 * self._patience)
+        else:
+            # The peak did not hold: back off well below it, and level off lower next time.
+            self.factor = max(policy.min_factor, drew * policy.decrease)
+            self._peak = drew * (1.0 + policy.decrease) / 2.0
+            self._patience = min(policy.max_patience, 2 * self._patience) if similar else 1
+        self._drew = drew
         self._climbed = 0.0
         self.last_cut_at = now
         self.cuts += 1
 
     def reset(self) -> None:
         self.factor = self._peak = 1.0
+        self._drew = None
         self._climbed = math.inf
         self._patience = 1
 
@@ -237,6 +259,7 @@ class RateLimiter:
         self._active = [b for b in self.buckets if b is not None]
         self._updated: float | None = None  # the first call to ``advance`` sets the clock
         self._tally = _Tally()
+        self._last_pace = 1.0  # the pace at the last admission
 
     # --- admission ------------------------------------------------------------------------------
 
@@ -269,7 +292,10 @@ class RateLimiter:
                 bucket.level -= cost[kind]
                 seen[kind] = bucket.level - bucket.corrections
         self._tally.admitted(now)
-        return Ticket(now, cost, seen)
+        pace = self.pace.factor
+        ticket = Ticket(now, cost, seen, min(pace, self._last_pace))
+        self._last_pace = pace
+        return ticket
 
     # --- outcomes -------------------------------------------------------------------------------
 
@@ -302,17 +328,10 @@ class RateLimiter:
             return  # the server invites an immediate retry: it is not asking to slow down
         if ticket.admitted_at < pace.last_cut_at:
             return  # sent before the last cut: the cut already answered this overload
-        requests = self.buckets[REQUESTS]
-        if requests is not None:
-            # What the server accepted over the last minute, against the full request rate.
-            estimate = self._tally.accepted_per_second(now) / requests.per_second
-        elif self._active:  # token limits only: the share of requests it accepted will do
-            estimate = pace.factor * self._tally.accepted_share(now)
-        else:
+        if not self._active:
             self._learn(now, retry_after)
-            estimate = 1.0
         if now - pace.last_cut_at >= pace.policy.min_cut_interval:
-            pace.cut(now, estimate)
+            pace.cut(now, ticket.pace)
         for bucket in self._active:
             bucket.level = min(bucket.level, 0.0)
 

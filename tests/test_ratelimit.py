@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 
 from flashgen.providers.base import CompletionRequest, Message
-from flashgen.ratelimit import REQUESTS, PacingPolicy, RateLimiter, RateLimits, request_cost
+from flashgen.ratelimit import (
+    REQUESTS,
+    PacingPolicy,
+    RateLimiter,
+    RateLimits,
+    Ticket,
+    request_cost,
+)
 
 REQUEST = CompletionRequest("system", (Message("user", "x" * 400),), max_tokens=1000,
                             temperature=0.3)
@@ -26,3 +33,58 @@ def test_a_rate_learned_from_a_clock_that_starts_at_zero_spans_the_whole_run() -
     bucket = limiter.buckets[REQUESTS]
     assert bucket is not None and bucket.source == "learned"
     assert bucket.per_second == pytest.approx(10 / 30)  # not 10 a second
+
+
+def paced(limiter: RateLimiter, start: int, end: int) -> list[Ticket]:
+    """One call a second from ``start`` to ``end`` (exclusive), calls waiting for budget."""
+    limiter.waiting = True
+    tickets = []
+    for second in range(start, end):
+        limiter.advance(float(second))
+        tickets.append(limiter.charge(COST, float(second)))
+    return tickets
+
+
+def overloaded(policy: PacingPolicy | None = None) -> RateLimiter:
+    """A limiter at 60 requests a minute whose server said no after a minute at full pace."""
+    limiter = RateLimiter(RateLimits(requests_per_minute=60), policy or PacingPolicy())
+    limiter.advance(0.0)
+    tickets = paced(limiter, 0, 60)
+    limiter.advance(60.0)
+    limiter.rejected(tickets[-1], 60.0, retry_after=1.0)
+    return limiter
+
+
+def test_a_429_at_the_peak_backs_off_and_the_climb_levels_off_below_where_it_failed() -> None:
+    limiter = overloaded()
+    assert limiter.pace.factor == pytest.approx(0.8)
+    paced(limiter, 61, 91)  # 30 s: the recovery time
+    # It levels off halfway between the cut and the pace that failed, not at that pace.
+    assert limiter.pace.factor == pytest.approx(0.9, abs=0.005)
+    paced(limiter, 91, 96)
+    assert limiter.pace.factor == pytest.approx(0.9, abs=0.005)  # flat around it a while
+    paced(limiter, 96, 150)
+    assert limiter.pace.factor > 0.95  # then it probes above
+
+
+def test_a_429_drawn_by_probing_above_a_level_that_held_backs_off_a_little() -> None:
+    limiter = overloaded()
+    tickets = paced(limiter, 61, 125)  # level at 0.9, then probe above it
+    probe = tickets[-1]
+    assert probe.pace > 0.92
+    limiter.rejected(probe, 125.0, retry_after=1.0)
+    policy = PacingPolicy()
+    assert limiter.pace.factor == pytest.approx(policy.probe_decrease * probe.pace)
+    # The limit sits just below the probe, and holding there costs nothing: the next probe
+    # waits twice as long as the first.
+    paced(limiter, 126, 126 + 2 * 30)
+    assert limiter.pace.factor == pytest.approx(policy.probe_decrease * probe.pace, abs=0.005)
+
+
+def test_a_cut_starts_from_the_pace_the_refused_call_was_sent_at() -> None:
+    limiter = overloaded()
+    (early,) = paced(limiter, 61, 62)  # sent at the pace just after the cut
+    paced(limiter, 62, 85)  # the pace climbs on while the answer is on its way
+    assert limiter.pace.factor > early.pace + 0.05
+    limiter.rejected(early, 85.0, retry_after=1.0)
+    assert limiter.pace.factor == pytest.approx(PacingPolicy().decrease * early.pace)
