@@ -35,8 +35,10 @@ convergence). A 429 drawn by the probe above the peak means the peak held and th
 just below the probe: the pace drops only to ``probe_decrease`` times the pace that drew it,
 which becomes the new peak. A cut at about the same pace as the previous one, or after a probe,
 doubles the time the next climb takes (up to ``max_patience`` times), so a stable limit is
-probed less and less often. Time counts towards the climb only while calls wait for
-budget, so an idle spell cannot build up a burst. With no limit known at all, the first 429
+probed less and less often. The climb follows the slower of two clocks: time spent while calls
+wait for budget (``recovery_seconds`` for a full climb), so an idle spell cannot build up a
+burst, and calls sent (``recovery_requests``), so a server taking a call every 20 s gets as
+many calls to show an overshoot as a fast one. With no limit known at all, the first 429
 creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
 if that is lower. A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
 """
@@ -85,7 +87,8 @@ class PacingPolicy:
 
     decrease: float = 0.8  # the pace after a 429 at or below the peak, times the pace it drew
     probe_decrease: float = 0.98  # ... after a 429 drawn by probing above the peak
-    recovery_seconds: float = 30.0  # time waiting for budget to climb back to that rate
+    recovery_seconds: float = 30.0  # time waiting for budget to climb back to the peak
+    recovery_requests: int = 5  # ... and at least this many calls sent meanwhile
     max_patience: int = 16  # the longest climb, in multiples of ``recovery_seconds``
     min_factor: float = 0.01
     # At most one cut this often: servers enforce per-minute limits over windows down to a
@@ -166,6 +169,7 @@ class Pace:
         self._peak = 1.0  # where the climb levels off: just below where the server said no
         self._drew: float | None = None  # the pace that drew the last cut
         self._climbed = math.inf  # seconds spent waiting for budget since the last cut
+        self._sent = math.inf  # calls admitted since the last cut
         self._patience = 1
 
     def cut(self, now: float, drew: float) -> None:
@@ -183,7 +187,7 @@ class Pace:
             self._peak = drew * (1.0 + policy.decrease) / 2.0
             self._patience = min(policy.max_patience, 2 * self._patience) if similar else 1
         self._drew = drew
-        self._climbed = 0.0
+        self._climbed = self._sent = 0.0
         self.last_cut_at = now
         self.cuts += 1
 
@@ -193,14 +197,24 @@ class Pace:
         self._climbed = math.inf
         self._patience = 1
 
+    def sent(self) -> None:
+        self._sent += 1
+
     def climb(self, seconds: float) -> None:
         if self.factor >= self.ceiling:
             return
         self._climbed += seconds
+        policy = self.policy
         # W(t) = peak * (1 - (1 - decrease) * (1 - t/K)^3): decrease*peak at t=0, peak at t=K,
-        # flat around t=K, then convex: it probes above the peak ever faster.
-        progress = 1.0 - self._climbed / (self.policy.recovery_seconds * self._patience)
-        grown = self._peak * (1.0 - (1.0 - self.policy.decrease) * progress**3)
+        # flat around t=K, then convex: it probes above the peak ever faster. t/K follows the
+        # slower of two clocks, time and calls sent: a server taking a call every 20 s shows an
+        # overshoot no sooner than its next call, so it gets as many calls to show it as a
+        # fast one.
+        elapsed = min(
+            self._climbed / (policy.recovery_seconds * self._patience),
+            self._sent / (policy.recovery_requests * self._patience),
+        )
+        grown = self._peak * (1.0 - (1.0 - policy.decrease) * (1.0 - elapsed) ** 3)
         self.factor = min(self.ceiling, max(self.factor, grown))
 
 
@@ -292,6 +306,7 @@ class RateLimiter:
                 bucket.level -= cost[kind]
                 seen[kind] = bucket.level - bucket.corrections
         self._tally.admitted(now)
+        self.pace.sent()
         pace = self.pace.factor
         ticket = Ticket(now, cost, seen, min(pace, self._last_pace))
         self._last_pace = pace

@@ -88,3 +88,26 @@ def test_a_cut_starts_from_the_pace_the_refused_call_was_sent_at() -> None:
     assert limiter.pace.factor > early.pace + 0.05
     limiter.rejected(early, 85.0, retry_after=1.0)
     assert limiter.pace.factor == pytest.approx(PacingPolicy().decrease * early.pace)
+
+
+def test_against_a_slow_server_the_climb_waits_for_calls_as_well_as_time() -> None:
+    # 3 requests a minute: a call every 20 s. An overshoot shows no sooner than the next call,
+    # so the climb back takes ``recovery_requests`` calls, not just ``recovery_seconds``.
+    policy = PacingPolicy(recovery_seconds=30.0, recovery_requests=5)
+    limiter = RateLimiter(RateLimits(requests_per_minute=3), policy)
+    limiter.advance(0.0)
+    limiter.waiting = True
+    tickets = []
+    for n in range(4):
+        limiter.advance(20.0 * n)
+        tickets.append(limiter.charge(COST, 20.0 * n))
+    limiter.rejected(tickets[-1], 60.0, retry_after=1.0)
+    assert limiter.pace.factor == pytest.approx(0.8)
+    levels = []
+    for n in range(4, 9):  # 100 s: five calls, and over three times ``recovery_seconds``
+        limiter.advance(20.0 * n)
+        levels.append(limiter.pace.factor)
+        limiter.charge(COST, 20.0 * n)
+    assert levels[1] < 0.85  # two calls in, 40 s: still climbing, no probe yet
+    limiter.advance(200.0)
+    assert limiter.pace.factor == pytest.approx(0.9, abs=0.005)  # five calls: at the peak

@@ -329,6 +329,7 @@ def test_a_429_cuts_the_pace_once_and_it_recovers_gradually() -> None:
     for second in range(61, 130):
         limiter.advance(float(second))
         levels.append(limiter.pace.factor)
+        limiter.charge(request_cost(REQUEST), float(second))
     assert levels == sorted(levels)
     assert levels[0] < 0.9 < levels[-1]
     assert levels[-1] <= 1.0
