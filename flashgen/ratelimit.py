@@ -22,7 +22,11 @@ bucket by the difference, and an announced limit lower than the user's replaces 
 limit set, an announced limit creates the bucket, which then follows ``remaining`` both ways (a
 limit the user set is never raised by a hint).
 
-A 429 empties the buckets (the server has just said there is nothing left) and cuts the pace,
+A 429 empties the buckets (the server has just said there is nothing left); with a
+``retry-after`` it also holds every admission until that has passed (``max_hold`` at most):
+earlier retries fail, as Anthropic documents, and a queue let go sooner only draws more 429s.
+The hold ends a hair after the refused call's own wait, so that call is back in line and takes
+its turn by priority rather than losing it to whichever call waited. A 429 also cuts the pace,
 a factor on every rate. The cut starts from the pace the refused call was sent at (the lower of
 the paces at its admission and at the one before, between which its budget built up), not from
 a count of the requests the server accepted: at low rates a minute holds too few of them, and a
@@ -67,6 +71,9 @@ CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 8
 # Below this much missing budget (in seconds of refill) a call goes: float noise, not a wait.
 _EPSILON_SECONDS = 1e-6
+# A hold for a retry-after ends this much later than the refused call's own wait, so that call
+# is back in line when admissions resume and takes its turn by priority.
+_HOLD_MARGIN_SECONDS = 0.01
 # How far back admissions and 429s are counted to estimate the rate the server accepts.
 _WINDOW_SECONDS = 60.0
 _MIN_SPAN_SECONDS = 1.0
@@ -94,6 +101,9 @@ class PacingPolicy:
     # At most one cut this often: servers enforce per-minute limits over windows down to a
     # second, and a cut needs that long to show whether it was enough.
     min_cut_interval: float = 1.0
+    # The longest a retry-after holds every admission back: a minute, the window of per-minute
+    # limits (the refused call itself waits what the scheduler's retry policy allows).
+    max_hold: float = 60.0
 
 
 def estimate_input_tokens(request: CompletionRequest) -> int:
@@ -274,6 +284,7 @@ class RateLimiter:
         self._updated: float | None = None  # the first call to ``advance`` sets the clock
         self._tally = _Tally()
         self._last_pace = 1.0  # the pace at the last admission
+        self._hold_until = -math.inf  # no admission before this: a 429's retry-after
 
     # --- admission ------------------------------------------------------------------------------
 
@@ -283,9 +294,9 @@ class RateLimiter:
         elapsed = now - self._updated
         if elapsed <= 0:
             return
-        self._updated = now
-        if self.waiting:
-            self.pace.climb(elapsed)
+        before, self._updated = self._updated, now
+        if self.waiting:  # the pace climbs while calls wait for budget, not for a hold to end
+            self.pace.climb(now - max(before, min(now, self._hold_until)))
         factor = self.pace.factor
         for bucket in self._active:
             bucket.refill(elapsed, factor)
@@ -293,7 +304,7 @@ class RateLimiter:
     def wait_time(self, cost: Cost) -> float:
         """Seconds until every bucket can pay ``cost``; 0 when it can now."""
         factor = self.pace.factor
-        longest = 0.0
+        longest = 0.0 if self._updated is None else self._hold_until - self._updated
         for kind, bucket in enumerate(self.buckets):
             if bucket is not None:
                 longest = max(longest, bucket.wait_time(cost[kind], factor))
@@ -341,6 +352,9 @@ class RateLimiter:
         pace = self.pace
         if retry_after == 0:
             return  # the server invites an immediate retry: it is not asking to slow down
+        if retry_after is not None:  # earlier retries fail, the server says: none goes before
+            hold = min(retry_after, pace.policy.max_hold) + _HOLD_MARGIN_SECONDS
+            self._hold_until = max(self._hold_until, now + hold)
         if ticket.admitted_at < pace.last_cut_at:
             return  # sent before the last cut: the cut already answered this overload
         if not self._active:

@@ -1,14 +1,22 @@
-"""The rate limiter's pace on its own: what a 429 teaches it, and how it comes back.
+"""The rate limiter's pace: what a 429 teaches it, and how it comes back.
 
-Driven by hand with explicit timestamps (no event loop); the scheduler's tests cover the
-limiter inside the admission queue.
+Mostly driven by hand with explicit timestamps (no event loop); where the admission queue
+matters, on the virtual clock of ``benchmarks.vclock``. ``tests/test_scheduler.py`` covers
+the buckets and the queue.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 import pytest
 
-from flashgen.providers.base import CompletionRequest, Message
+from benchmarks.vclock import VirtualClockLoop
+from flashgen.errors import RateLimited
+from flashgen.models import Usage
+from flashgen.providers.base import Completion, CompletionRequest, Message
 from flashgen.ratelimit import (
     REQUESTS,
     PacingPolicy,
@@ -17,6 +25,7 @@ from flashgen.ratelimit import (
     Ticket,
     request_cost,
 )
+from flashgen.scheduler import Scheduler
 
 REQUEST = CompletionRequest("system", (Message("user", "x" * 400),), max_tokens=1000,
                             temperature=0.3)
@@ -111,3 +120,55 @@ def test_against_a_slow_server_the_climb_waits_for_calls_as_well_as_time() -> No
     assert levels[1] < 0.85  # two calls in, 40 s: still climbing, no probe yet
     limiter.advance(200.0)
     assert limiter.pace.factor == pytest.approx(0.9, abs=0.005)  # five calls: at the peak
+
+
+def test_no_call_goes_before_the_servers_retry_after_has_passed() -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=600), PacingPolicy())
+    limiter.advance(0.0)
+    ticket = limiter.charge(COST, 0.0)
+    limiter.advance(0.5)
+    limiter.rejected(ticket, 0.5, retry_after=4.0)
+    limiter.advance(1.0)
+    # The requests bucket alone would admit a call within a fifth of a second.
+    assert limiter.wait_time(COST) == pytest.approx(3.5, abs=0.02)
+    limiter.advance(4.6)
+    assert limiter.wait_time(COST) == 0.0
+    limiter.rejected(limiter.charge(COST, 4.6), 4.6, retry_after=3600.0)  # at most a minute
+    assert limiter.wait_time(COST) == pytest.approx(PacingPolicy().max_hold, abs=0.02)
+
+
+def test_the_refused_call_is_back_in_line_when_admissions_resume() -> None:
+    class Provider:
+        name, model = "one-429", "one-429-1"
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, float]] = []
+
+        async def complete(self, request: CompletionRequest) -> Completion:
+            self.calls.append((request.system, asyncio.get_running_loop().time()))
+            if len(self.calls) == 1:
+                raise RateLimited("429", retry_after=2.0)
+            return Completion("{}", Usage(input_tokens=10, output_tokens=10), self.model)
+
+        async def aclose(self) -> None:
+            return None
+
+    async def main() -> list[tuple[str, float]]:
+        provider = Provider()
+        scheduler = Scheduler(provider, concurrency=4, limits=RateLimits(requests_per_minute=60))
+
+        def call(name: str, priority: int) -> Coroutine[Any, Any, Completion]:
+            request = CompletionRequest(name, (Message("user", "x"),), 100, 0.3)
+            return scheduler.complete(request, (priority,))
+
+        first = asyncio.create_task(call("first", 0))  # takes the one request in the bucket
+        await asyncio.sleep(0)
+        await asyncio.gather(first, call("second", 1))
+        return provider.calls
+
+    with asyncio.Runner(loop_factory=VirtualClockLoop) as runner:
+        calls = runner.run(main())
+    # The second call would fit the bucket after a second; it waits for the retry-after, and
+    # then for the refused call, which goes first by priority.
+    assert [name for name, _ in calls] == ["first", "first", "second"]
+    assert calls[1][1] == pytest.approx(2.0, abs=0.02)
