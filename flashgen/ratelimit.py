@@ -44,7 +44,10 @@ wait for budget (``recovery_seconds`` for a full climb), so an idle spell cannot
 burst, and calls sent (``recovery_requests``), so a server taking a call every 20 s gets as
 many calls to show an overshoot as a fast one. With no limit known at all, the first 429
 creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
-if that is lower. A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
+if that is lower; the other refusals of the same burst, which come back just after it, lower
+it to what the server really took. That rate is a guess, often low (retry-after is rounded up
+to whole seconds): the pace holds it, and probes above it at once, rather than cutting below.
+A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
 """
 
 from __future__ import annotations
@@ -201,6 +204,16 @@ class Pace:
         self.last_cut_at = now
         self.cuts += 1
 
+    def learned(self, now: float) -> None:
+        """A first rate, learned from a 429 (see ``RateLimiter``): it is a guess, often low,
+        so the pace holds it and probes above it at once, rather than cutting below it."""
+        policy = self.policy
+        self.factor = self._peak = 1.0
+        self._drew = None
+        self._patience = 1
+        self._climbed, self._sent = policy.recovery_seconds, policy.recovery_requests
+        self.last_cut_at = now
+
     def reset(self) -> None:
         self.factor = self._peak = 1.0
         self._drew = None
@@ -285,6 +298,7 @@ class RateLimiter:
         self._tally = _Tally()
         self._last_pace = 1.0  # the pace at the last admission
         self._hold_until = -math.inf  # no admission before this: a 429's retry-after
+        self._learned_at = -math.inf  # when a requests bucket was learned from a 429
 
     # --- admission ------------------------------------------------------------------------------
 
@@ -355,11 +369,18 @@ class RateLimiter:
         if retry_after is not None:  # earlier retries fail, the server says: none goes before
             hold = min(retry_after, pace.policy.max_hold) + _HOLD_MARGIN_SECONDS
             self._hold_until = max(self._hold_until, now + hold)
+        requests = self.buckets[REQUESTS]
         if ticket.admitted_at < pace.last_cut_at:
-            return  # sent before the last cut: the cut already answered this overload
+            # Sent before the last cut: the cut already answered this overload. Unless it is
+            # another refusal of the burst a rate was just learned from: then the server took
+            # fewer of that burst than counted when the first refusal came back.
+            if requests is not None and ticket.admitted_at < self._learned_at:
+                learned = self._learned_rate(now, retry_after) / 60.0
+                requests.per_second = min(requests.per_second, learned)
+            return
         if not self._active:
             self._learn(now, retry_after)
-        if now - pace.last_cut_at >= pace.policy.min_cut_interval:
+        elif now - pace.last_cut_at >= pace.policy.min_cut_interval:
             pace.cut(now, ticket.pace)
         for bucket in self._active:
             bucket.level = min(bucket.level, 0.0)
@@ -421,14 +442,21 @@ class RateLimiter:
         bucket.corrections += bucket.level - before
 
     def _learn(self, now: float, retry_after: float | None) -> None:
+        per_minute = self._learned_rate(now, retry_after)
+        self._add(REQUESTS, TokenBucket(per_minute / HEADROOM, "learned", 1.0, 0.0))
+        self._learned_at = now
+        self.pace.ceiling = math.inf
+        self.pace.learned(now)
+
+    def _learned_rate(self, now: float, retry_after: float | None) -> float:
+        """Requests a minute: what the server accepted, or one per retry-after if lower."""
         per_minute = self._tally.accepted_per_second(now) * 60.0
         if retry_after:
             # With its bucket empty, a server can take one request per retry-after: often a
             # far better guess than a start-of-run burst (it errs low when rounded up to whole
-            # seconds, and the pace then climbs past it).
+            # seconds, and the pace then probes above it).
             per_minute = min(per_minute, 60.0 / retry_after)
-        self._add(REQUESTS, TokenBucket(per_minute / HEADROOM, "learned", 1.0, 0.0))
-        self.pace.ceiling = math.inf
+        return per_minute
 
     def _add(self, kind: int, bucket: TokenBucket) -> None:
         self.buckets[kind] = bucket

@@ -172,3 +172,32 @@ def test_the_refused_call_is_back_in_line_when_admissions_resume() -> None:
     # then for the refused call, which goes first by priority.
     assert [name for name, _ in calls] == ["first", "first", "second"]
     assert calls[1][1] == pytest.approx(2.0, abs=0.02)
+
+
+def test_a_rate_learned_from_a_429_is_held_and_probed_above_not_cut_below() -> None:
+    limiter = RateLimiter(RateLimits(), PacingPolicy())  # no limit known
+    limiter.advance(0.0)
+    burst = [limiter.charge(COST, 0.0) for _ in range(10)]
+    limiter.rejected(burst[1], 0.05, retry_after=4.0)
+    bucket = limiter.buckets[REQUESTS]
+    assert bucket is not None and bucket.source == "learned"
+    assert bucket.per_second == pytest.approx(0.25)  # one request per retry-after
+    assert limiter.pace.factor == 1.0  # the guess errs low (retry-after is rounded up)
+    for ticket in burst[2:]:
+        limiter.rejected(ticket, 0.05, retry_after=4.0)  # the rest of the burst: old news
+    assert limiter.pace.factor == 1.0
+    paced(limiter, 5, 30)
+    assert limiter.pace.factor > 1.05  # probing above the guess
+
+
+def test_the_rest_of_a_refused_burst_lowers_the_rate_learned_from_its_first_429() -> None:
+    limiter = RateLimiter(RateLimits(), PacingPolicy())
+    limiter.advance(0.0)
+    burst = [limiter.charge(COST, 0.0) for _ in range(10)]
+    for ticket in burst[1:]:  # no retry-after: only what the server accepted tells
+        limiter.rejected(ticket, 0.05)
+    bucket = limiter.buckets[REQUESTS]
+    assert bucket is not None and bucket.source == "learned"
+    # One accepted in the (shortest counted) second, not the nine that had no answer yet
+    # when the first 429 came back.
+    assert bucket.per_second == pytest.approx(1.0)
