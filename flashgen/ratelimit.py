@@ -26,7 +26,10 @@ A 429 empties the buckets (the server has just said there is nothing left); with
 ``retry-after`` it also holds every admission until that has passed (``max_hold`` at most):
 earlier retries fail, as Anthropic documents, and a queue let go sooner only draws more 429s.
 The hold ends a hair after the refused call's own wait, so that call is back in line and takes
-its turn by priority rather than losing it to whichever call waited. A 429 also cuts the pace,
+its turn by priority rather than losing it to whichever call waited; and the requests bucket
+then lets exactly one call go: not later (at a few calls a minute the refused call's own charge
+would hold the next one back a whole interval more), and not more (no burst of the budget
+refilled during the hold). A 429 also cuts the pace,
 a factor on every rate. The cut starts from the pace the refused call was sent at (the lower of
 the paces at its admission and at the one before, between which its budget built up), not from
 a count of the requests the server accepted: at low rates a minute holds too few of them, and a
@@ -358,7 +361,8 @@ class RateLimiter:
 
     def rejected(self, ticket: Ticket, now: float, retry_after: float | None = None) -> None:
         """A 429: the server used no tokens for this call, and it has no budget left now.
-        (The request itself stays counted: OpenAI counts refused requests against the limit.)"""
+        (The request itself stays counted, as OpenAI counts refused requests against the
+        limit, unless a retry-after says when the server takes the next one.)"""
         self.rate_limited += 1
         for kind in (INPUT, OUTPUT, TOKENS):
             self._refund(kind, ticket.cost[kind])
@@ -384,6 +388,14 @@ class RateLimiter:
             pace.cut(now, ticket.pace)
         for bucket in self._active:
             bucket.level = min(bucket.level, 0.0)
+        requests = self.buckets[REQUESTS]
+        if retry_after is not None and requests is not None:
+            # The server, not this call's charge, says when the next call goes: as the hold
+            # ends, not later (at a few calls a minute, the charge alone would hold it back a
+            # whole interval more), and one call only (no burst of budget refilled meanwhile).
+            factor = pace.factor
+            ready = min(1.0, requests.capacity(factor))
+            requests.level = ready - (self._hold_until - now) * requests.per_second * factor
 
     def observe(self, ticket: Ticket, hints: RateLimitHints) -> None:
         """Follow the server's view of its limits and of what is left."""

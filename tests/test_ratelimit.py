@@ -201,3 +201,31 @@ def test_the_rest_of_a_refused_burst_lowers_the_rate_learned_from_its_first_429(
     # One accepted in the (shortest counted) second, not the nine that had no answer yet
     # when the first 429 came back.
     assert bucket.per_second == pytest.approx(1.0)
+
+
+def test_after_a_retry_after_the_next_call_goes_when_it_ends_not_a_whole_interval_later() -> None:
+    # 6 requests a minute: a call every ~10 s. The refused call's own charge would hold the
+    # next one back a whole interval after it; the server said three seconds.
+    limiter = RateLimiter(RateLimits(requests_per_minute=6), PacingPolicy())
+    limiter.advance(0.0)
+    limiter.charge(COST, 0.0)
+    limiter.advance(10.5)
+    assert limiter.wait_time(COST) == 0.0
+    refused = limiter.charge(COST, 10.5)
+    limiter.advance(10.6)
+    limiter.rejected(refused, 10.6, retry_after=3.0)
+    assert limiter.wait_time(COST) == pytest.approx(3.0, abs=0.02)
+
+
+def test_after_a_retry_after_one_call_goes_not_a_burst_of_budget_refilled_meanwhile() -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=600), PacingPolicy())
+    limiter.advance(0.0)
+    refused = limiter.charge(COST, 0.0)
+    limiter.advance(0.1)
+    limiter.rejected(refused, 0.1, retry_after=1.0)
+    limiter.advance(1.2)
+    admitted = 0
+    while limiter.wait_time(COST) == 0.0:
+        limiter.charge(COST, 1.2)
+        admitted += 1
+    assert admitted == 1
