@@ -22,35 +22,39 @@ bucket by the difference, and an announced limit lower than the user's replaces 
 limit set, an announced limit creates the bucket, which then follows ``remaining`` both ways (a
 limit the user set is never raised by a hint).
 
-A 429 empties the buckets (the server has just said there is nothing left); with a
+A 429 empties the buckets (the server has just said there is nothing left). With a
 ``retry-after`` it also holds every admission until that has passed (``max_hold`` at most):
 earlier retries fail, as Anthropic documents, and a queue let go sooner only draws more 429s.
 The hold ends a hair after the refused call's own wait, so that call is back in line and takes
-its turn by priority rather than losing it to whichever call waited; and the requests bucket
-then lets exactly one call go: not later (at a few calls a minute the refused call's own charge
-would hold the next one back a whole interval more), and not more (no burst of the budget
-refilled during the hold). A 429 also cuts the pace,
-a factor on every rate. The cut starts from the pace the refused call was sent at (the lower of
+its turn by priority rather than losing it to whichever call waited. Then the requests bucket
+lets exactly one call go: not later (at a few calls a minute the refused call's own charge
+would hold the next one back a whole interval more) and not more (no burst of the budget
+refilled during the hold). A 429 with ``retry-after: 0`` invites an immediate retry: it slows
+nothing.
+
+A 429 also cuts the pace, a factor on every rate, which then climbs back along a cubic curve
+(CUBIC, as TCP and the AWS SDKs' adaptive retry mode use): fast at first, flat around a peak,
+then probing above it. The cut starts from the pace the refused call was sent at (the lower of
 the paces at its admission and at the one before, between which its budget built up), not from
 a count of the requests the server accepted: at low rates a minute holds too few of them, and a
-server that refuses whatever comes early accepts well under its limit from a pace just above it.
-The pace then climbs back along a cubic curve (CUBIC, as TCP and the AWS SDKs' adaptive retry
-mode use): fast at first, flat around a peak, then probing above it. A 429 for a call sent at
-or below the peak means the peak did not hold: the pace drops to ``decrease`` times the pace
-that drew it, and the next peak is halfway back, below where it failed (CUBIC's fast
-convergence). A 429 drawn by the probe above the peak means the peak held and the limit lies
-just below the probe: the pace drops only to ``probe_decrease`` times the pace that drew it,
-which becomes the new peak. A cut at about the same pace as the previous one, or after a probe,
-doubles the time the next climb takes (up to ``max_patience`` times), so a stable limit is
-probed less and less often. The climb follows the slower of two clocks: time spent while calls
-wait for budget (``recovery_seconds`` for a full climb), so an idle spell cannot build up a
-burst, and calls sent (``recovery_requests``), so a server taking a call every 20 s gets as
-many calls to show an overshoot as a fast one. With no limit known at all, the first 429
-creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
-if that is lower; the other refusals of the same burst, which come back just after it, lower
-it to what the server really took. That rate is a guess, often low (retry-after is rounded up
-to whole seconds): the pace holds it, and probes above it at once, rather than cutting below.
-A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
+server that refuses whatever comes early accepts well under its limit from a pace just above
+it. A 429 for a call sent at or below the peak means the peak did not hold: the pace drops to
+``decrease`` times the pace that drew it, and the next peak is halfway back, below where it
+failed (CUBIC's fast convergence). A 429 drawn by the probe above the peak means the peak held
+and the limit lies just below the probe: the pace drops only to ``probe_decrease`` times the
+pace that drew it, which becomes the new peak. A cut at about the same pace as the previous one,
+or after a probe, doubles the time the next climb takes (up to ``max_patience`` times), so a
+stable limit is probed less and less often. The climb follows the slower of two clocks: time
+spent while calls wait for budget (``recovery_seconds`` for a full climb), so an idle spell
+cannot build up a burst, and calls sent (``recovery_requests``), so a server taking a call every
+20 s gets as many calls to show an overshoot as a fast one.
+
+With no limit known at all, the first 429 creates a requests bucket at the rate the server
+accepted, or one request per ``retry-after`` if that is lower; the other refusals of the same
+burst, which come back just after it, lower it to what the server really took. That rate is a
+guess, often low (retry-after is rounded up to whole seconds): the pace holds it and probes
+above it at once, rather than cutting below it. With no limit set, announced or learned, no
+bucket exists and calls go at the concurrency cap.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ class PacingPolicy:
     probe_decrease: float = 0.98  # ... after a 429 drawn by probing above the peak
     recovery_seconds: float = 30.0  # time waiting for budget to climb back to the peak
     recovery_requests: int = 5  # ... and at least this many calls sent meanwhile
-    max_patience: int = 16  # the longest climb, in multiples of ``recovery_seconds``
+    max_patience: int = 16  # the longest climb, in multiples of the two above
     min_factor: float = 0.01
     # At most one cut this often: servers enforce per-minute limits over windows down to a
     # second, and a cut needs that long to show whether it was enough.
@@ -220,7 +224,7 @@ class Pace:
     def reset(self) -> None:
         self.factor = self._peak = 1.0
         self._drew = None
-        self._climbed = math.inf
+        self._climbed = self._sent = math.inf
         self._patience = 1
 
     def sent(self) -> None:
