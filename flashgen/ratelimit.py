@@ -382,7 +382,8 @@ class RateLimiter:
             # Sent before the last cut: the cut already answered this overload. Unless it is
             # another refusal of the burst a rate was just learned from: then the server took
             # fewer of that burst than counted when the first refusal came back.
-            if requests is not None and ticket.admitted_at < self._learned_at:
+            learned_from = requests is not None and requests.source == "learned"
+            if requests is not None and learned_from and ticket.admitted_at < self._learned_at:
                 learned = self._learned_rate(now, retry_after) / 60.0
                 requests.per_second = min(requests.per_second, learned)
             return

@@ -16,8 +16,9 @@ import pytest
 from benchmarks.vclock import VirtualClockLoop
 from flashgen.errors import RateLimited
 from flashgen.models import Usage
-from flashgen.providers.base import Completion, CompletionRequest, Message
+from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
 from flashgen.ratelimit import (
+    HEADROOM,
     REQUESTS,
     PacingPolicy,
     RateLimiter,
@@ -229,3 +230,15 @@ def test_after_a_retry_after_one_call_goes_not_a_burst_of_budget_refilled_meanwh
         limiter.charge(COST, 1.2)
         admitted += 1
     assert admitted == 1
+
+
+def test_a_late_refusal_of_the_burst_leaves_an_announced_limit_alone() -> None:
+    limiter = RateLimiter(RateLimits(), PacingPolicy())
+    limiter.advance(0.0)
+    burst = [limiter.charge(COST, 0.0) for _ in range(10)]
+    limiter.rejected(burst[1], 0.05)  # learns a rate
+    limiter.observe(burst[0], RateLimitHints(requests_limit=600))  # the server announces one
+    limiter.rejected(burst[2], 0.1)  # a refusal of the burst, later than the announcement
+    bucket = limiter.buckets[REQUESTS]
+    assert bucket is not None and bucket.source == "server"
+    assert bucket.per_second == pytest.approx(600 / 60 * HEADROOM)
