@@ -22,17 +22,39 @@ bucket by the difference, and an announced limit lower than the user's replaces 
 limit set, an announced limit creates the bucket, which then follows ``remaining`` both ways (a
 limit the user set is never raised by a hint).
 
-A 429 empties the buckets (the server has just said there is nothing left) and cuts the pace,
-a factor on every rate: it drops to ``decrease`` times the server's rate as estimated from the
-last minute (the requests it accepted; with token limits only, the share it accepted times the
-pace they were sent at) or from the pace that drew the 429, whichever is lower. Then it climbs
-back along a cubic curve (CUBIC, as TCP and the AWS SDKs' adaptive retry mode use): fast at
-first, flat around the estimate, then probing above it. A cut at about the same rate as the
-previous one doubles the time the next climb takes (up to ``max_patience`` times), so a stable
-limit is probed less and less often. Time counts towards the climb only while calls wait for
-budget, so an idle spell cannot build up a burst. With no limit known at all, the first 429
-creates a requests bucket at the rate the server accepted, or one request per ``retry-after``
-if that is lower. A 429 with ``retry-after: 0`` invites an immediate retry: it slows nothing.
+A 429 empties the buckets (the server has just said there is nothing left). With a
+``retry-after`` it also holds every admission until that has passed (``max_hold`` at most):
+earlier retries fail, as Anthropic documents, and a queue let go sooner only draws more 429s.
+The hold ends a hair after the refused call's own wait, so that call is back in line and takes
+its turn by priority rather than losing it to whichever call waited. Then the requests bucket
+lets exactly one call go: not later (at a few calls a minute the refused call's own charge
+would hold the next one back a whole interval more) and not more (no burst of the budget
+refilled during the hold). A 429 with ``retry-after: 0`` invites an immediate retry: it slows
+nothing.
+
+A 429 also cuts the pace, a factor on every rate, which then climbs back along a cubic curve
+(CUBIC, as TCP and the AWS SDKs' adaptive retry mode use): fast at first, flat around a peak,
+then probing above it. The cut starts from the pace the refused call was sent at (the lower of
+the paces at its admission and at the one before, between which its budget built up), not from
+a count of the requests the server accepted: at low rates a minute holds too few of them, and a
+server that refuses whatever comes early accepts well under its limit from a pace just above
+it. A 429 for a call sent at or below the peak means the peak did not hold: the pace drops to
+``decrease`` times the pace that drew it, and the next peak is halfway back, below where it
+failed (CUBIC's fast convergence). A 429 drawn by the probe above the peak means the peak held
+and the limit lies just below the probe: the pace drops only to ``probe_decrease`` times the
+pace that drew it, which becomes the new peak. A cut at about the same pace as the previous one,
+or after a probe, doubles the time the next climb takes (up to ``max_patience`` times), so a
+stable limit is probed less and less often. The climb follows the slower of two clocks: time
+spent while calls wait for budget (``recovery_seconds`` for a full climb), so an idle spell
+cannot build up a burst, and calls sent (``recovery_requests``), so a server taking a call every
+20 s gets as many calls to show an overshoot as a fast one.
+
+With no limit known at all, the first 429 creates a requests bucket at the rate the server
+accepted, or one request per ``retry-after`` if that is lower; the other refusals of the same
+burst, which come back just after it, lower it to what the server really took. That rate is a
+guess, often low (retry-after is rounded up to whole seconds): the pace holds it and probes
+above it at once, rather than cutting below it. With no limit set, announced or learned, no
+bucket exists and calls go at the concurrency cap.
 """
 
 from __future__ import annotations
@@ -59,6 +81,9 @@ CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 8
 # Below this much missing budget (in seconds of refill) a call goes: float noise, not a wait.
 _EPSILON_SECONDS = 1e-6
+# A hold for a retry-after ends this much later than the refused call's own wait, so that call
+# is back in line when admissions resume and takes its turn by priority.
+_HOLD_MARGIN_SECONDS = 0.01
 # How far back admissions and 429s are counted to estimate the rate the server accepts.
 _WINDOW_SECONDS = 60.0
 _MIN_SPAN_SECONDS = 1.0
@@ -77,13 +102,18 @@ class RateLimits:
 class PacingPolicy:
     """How hard flashgen backs off after a 429 and how it comes back."""
 
-    decrease: float = 0.8  # the pace after a 429, as a fraction of the estimated server rate
-    recovery_seconds: float = 30.0  # time waiting for budget to climb back to that rate
-    max_patience: int = 16  # the longest climb, in multiples of ``recovery_seconds``
+    decrease: float = 0.8  # the pace after a 429 at or below the peak, times the pace it drew
+    probe_decrease: float = 0.98  # ... after a 429 drawn by probing above the peak
+    recovery_seconds: float = 30.0  # time waiting for budget to climb back to the peak
+    recovery_requests: int = 5  # ... and at least this many calls sent meanwhile
+    max_patience: int = 16  # the longest climb, in multiples of the two above
     min_factor: float = 0.01
     # At most one cut this often: servers enforce per-minute limits over windows down to a
     # second, and a cut needs that long to show whether it was enough.
     min_cut_interval: float = 1.0
+    # The longest a retry-after holds every admission back: a minute, the window of per-minute
+    # limits (the refused call itself waits what the scheduler's retry policy allows).
+    max_hold: float = 60.0
 
 
 def estimate_input_tokens(request: CompletionRequest) -> int:
@@ -132,11 +162,16 @@ def _bucket(kind: int, per_minute: float, source: Source) -> TokenBucket:
 class Ticket:
     """One admitted call: what it was charged, and where the buckets stood just after."""
 
-    __slots__ = ("admitted_at", "cost", "seen")
+    __slots__ = ("admitted_at", "cost", "pace", "seen")
 
-    def __init__(self, admitted_at: float, cost: Cost, seen: list[float | None]) -> None:
+    def __init__(
+        self, admitted_at: float, cost: Cost, seen: list[float | None], pace: float = 1.0
+    ) -> None:
         self.admitted_at = admitted_at
         self.cost = cost
+        # The pace it went at: the lower of the paces at this admission and at the one before,
+        # between which its budget built up.
+        self.pace = pace
         # Per kind: the bucket level after this charge minus the hint corrections made so far,
         # so that a later hint applies only what earlier hints have not already applied.
         self.seen = seen
@@ -151,34 +186,65 @@ class Pace:
         self.ceiling = 1.0  # math.inf when the only bucket is a learned one
         self.cuts = 0
         self.last_cut_at = -math.inf
-        self._peak = 1.0  # the estimated server rate at the last cut, as a factor
+        self._peak = 1.0  # where the climb levels off: just below where the server said no
+        self._drew: float | None = None  # the pace that drew the last cut
         self._climbed = math.inf  # seconds spent waiting for budget since the last cut
+        self._sent = math.inf  # calls admitted since the last cut
         self._patience = 1
 
-    def cut(self, now: float, estimate: float) -> None:
-        """A 429: ``estimate`` is the server's rate as a factor (at most the current one)."""
-        peak = min(self.factor, estimate)
-        similar = abs(peak - self._peak) <= 0.1 * self._peak
-        self._patience = min(self.policy.max_patience, 2 * self._patience) if similar else 1
-        self._peak = peak
-        self.factor = max(self.policy.min_factor, peak * self.policy.decrease)
-        self._climbed = 0.0
+    def cut(self, now: float, drew: float) -> None:
+        """A 429 for a call sent at pace ``drew``."""
+        policy = self.policy
+        drew = min(drew, self.factor)
+        similar = self._drew is not None and abs(drew - self._drew) <= 0.1 * self._drew
+        if drew > self._peak:
+            # Drawn by the probe above the peak, which held: the limit lies just below.
+            self._peak = self.factor = max(policy.min_factor, drew * policy.probe_decrease)
+            self._patience = min(policy.max_patience, 2 * self._patience)
+        else:
+            # The peak did not hold: back off well below it, and level off lower next time.
+            self.factor = max(policy.min_factor, drew * policy.decrease)
+            self._peak = drew * (1.0 + policy.decrease) / 2.0
+            self._patience = min(policy.max_patience, 2 * self._patience) if similar else 1
+        self._drew = drew
+        self._climbed = self._sent = 0.0
         self.last_cut_at = now
         self.cuts += 1
 
+    def learned(self, now: float) -> None:
+        """A first rate, learned from a 429 (see ``RateLimiter``): it is a guess, often low,
+        so the pace holds it and probes above it at once, rather than cutting below it."""
+        policy = self.policy
+        self.factor = self._peak = 1.0
+        self._drew = None
+        self._patience = 1
+        self._climbed, self._sent = policy.recovery_seconds, policy.recovery_requests
+        self.last_cut_at = now
+
     def reset(self) -> None:
         self.factor = self._peak = 1.0
-        self._climbed = math.inf
+        self._drew = None
+        self._climbed = self._sent = math.inf
         self._patience = 1
+
+    def sent(self) -> None:
+        self._sent += 1
 
     def climb(self, seconds: float) -> None:
         if self.factor >= self.ceiling:
             return
         self._climbed += seconds
+        policy = self.policy
         # W(t) = peak * (1 - (1 - decrease) * (1 - t/K)^3): decrease*peak at t=0, peak at t=K,
-        # flat around t=K, then convex: it probes above the peak ever faster.
-        progress = 1.0 - self._climbed / (self.policy.recovery_seconds * self._patience)
-        grown = self._peak * (1.0 - (1.0 - self.policy.decrease) * progress**3)
+        # flat around t=K, then convex: it probes above the peak ever faster. t/K follows the
+        # slower of two clocks, time and calls sent: a server taking a call every 20 s shows an
+        # overshoot no sooner than its next call, so it gets as many calls to show it as a
+        # fast one.
+        elapsed = min(
+            self._climbed / (policy.recovery_seconds * self._patience),
+            self._sent / (policy.recovery_requests * self._patience),
+        )
+        grown = self._peak * (1.0 - (1.0 - policy.decrease) * (1.0 - elapsed) ** 3)
         self.factor = min(self.ceiling, max(self.factor, grown))
 
 
@@ -207,7 +273,8 @@ class _Tally:
         return max(0, sent - len(self._refused)) / sent if sent else 1.0
 
     def accepted_per_second(self, now: float) -> float:
-        span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - (self.first or now)))
+        first = now if self.first is None else self.first  # a clock may well start at 0.0
+        span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - first))
         accepted = self.accepted_share(now) * len(self._admitted)
         return max(1.0, accepted) / span
 
@@ -236,6 +303,9 @@ class RateLimiter:
         self._active = [b for b in self.buckets if b is not None]
         self._updated: float | None = None  # the first call to ``advance`` sets the clock
         self._tally = _Tally()
+        self._last_pace = 1.0  # the pace at the last admission
+        self._hold_until = -math.inf  # no admission before this: a 429's retry-after
+        self._learned_at = -math.inf  # when a requests bucket was learned from a 429
 
     # --- admission ------------------------------------------------------------------------------
 
@@ -245,9 +315,9 @@ class RateLimiter:
         elapsed = now - self._updated
         if elapsed <= 0:
             return
-        self._updated = now
-        if self.waiting:
-            self.pace.climb(elapsed)
+        before, self._updated = self._updated, now
+        if self.waiting:  # the pace climbs while calls wait for budget, not for a hold to end
+            self.pace.climb(now - max(before, min(now, self._hold_until)))
         factor = self.pace.factor
         for bucket in self._active:
             bucket.refill(elapsed, factor)
@@ -255,7 +325,7 @@ class RateLimiter:
     def wait_time(self, cost: Cost) -> float:
         """Seconds until every bucket can pay ``cost``; 0 when it can now."""
         factor = self.pace.factor
-        longest = 0.0
+        longest = 0.0 if self._updated is None else self._hold_until - self._updated
         for kind, bucket in enumerate(self.buckets):
             if bucket is not None:
                 longest = max(longest, bucket.wait_time(cost[kind], factor))
@@ -268,7 +338,11 @@ class RateLimiter:
                 bucket.level -= cost[kind]
                 seen[kind] = bucket.level - bucket.corrections
         self._tally.admitted(now)
-        return Ticket(now, cost, seen)
+        self.pace.sent()
+        pace = self.pace.factor
+        ticket = Ticket(now, cost, seen, min(pace, self._last_pace))
+        self._last_pace = pace
+        return ticket
 
     # --- outcomes -------------------------------------------------------------------------------
 
@@ -291,7 +365,8 @@ class RateLimiter:
 
     def rejected(self, ticket: Ticket, now: float, retry_after: float | None = None) -> None:
         """A 429: the server used no tokens for this call, and it has no budget left now.
-        (The request itself stays counted: OpenAI counts refused requests against the limit.)"""
+        (The request itself stays counted, as OpenAI counts refused requests against the
+        limit, unless a retry-after says when the server takes the next one.)"""
         self.rate_limited += 1
         for kind in (INPUT, OUTPUT, TOKENS):
             self._refund(kind, ticket.cost[kind])
@@ -299,21 +374,33 @@ class RateLimiter:
         pace = self.pace
         if retry_after == 0:
             return  # the server invites an immediate retry: it is not asking to slow down
-        if ticket.admitted_at < pace.last_cut_at:
-            return  # sent before the last cut: the cut already answered this overload
+        if retry_after is not None:  # earlier retries fail, the server says: none goes before
+            hold = min(retry_after, pace.policy.max_hold) + _HOLD_MARGIN_SECONDS
+            self._hold_until = max(self._hold_until, now + hold)
         requests = self.buckets[REQUESTS]
-        if requests is not None:
-            # What the server accepted over the last minute, against the full request rate.
-            estimate = self._tally.accepted_per_second(now) / requests.per_second
-        elif self._active:  # token limits only: the share of requests it accepted will do
-            estimate = pace.factor * self._tally.accepted_share(now)
-        else:
+        if ticket.admitted_at < pace.last_cut_at:
+            # Sent before the last cut: the cut already answered this overload. Unless it is
+            # another refusal of the burst a rate was just learned from: then the server took
+            # fewer of that burst than counted when the first refusal came back.
+            learned_from = requests is not None and requests.source == "learned"
+            if requests is not None and learned_from and ticket.admitted_at < self._learned_at:
+                learned = self._learned_rate(now, retry_after) / 60.0
+                requests.per_second = min(requests.per_second, learned)
+            return
+        if not self._active:
             self._learn(now, retry_after)
-            estimate = 1.0
-        if now - pace.last_cut_at >= pace.policy.min_cut_interval:
-            pace.cut(now, estimate)
+        elif now - pace.last_cut_at >= pace.policy.min_cut_interval:
+            pace.cut(now, ticket.pace)
         for bucket in self._active:
             bucket.level = min(bucket.level, 0.0)
+        requests = self.buckets[REQUESTS]
+        if retry_after is not None and requests is not None:
+            # The server, not this call's charge, says when the next call goes: as the hold
+            # ends, not later (at a few calls a minute, the charge alone would hold it back a
+            # whole interval more), and one call only (no burst of budget refilled meanwhile).
+            factor = pace.factor
+            ready = min(1.0, requests.capacity(factor))
+            requests.level = ready - (self._hold_until - now) * requests.per_second * factor
 
     def observe(self, ticket: Ticket, hints: RateLimitHints) -> None:
         """Follow the server's view of its limits and of what is left."""
@@ -372,14 +459,21 @@ class RateLimiter:
         bucket.corrections += bucket.level - before
 
     def _learn(self, now: float, retry_after: float | None) -> None:
+        per_minute = self._learned_rate(now, retry_after)
+        self._add(REQUESTS, TokenBucket(per_minute / HEADROOM, "learned", 1.0, 0.0))
+        self._learned_at = now
+        self.pace.ceiling = math.inf
+        self.pace.learned(now)
+
+    def _learned_rate(self, now: float, retry_after: float | None) -> float:
+        """Requests a minute: what the server accepted, or one per retry-after if lower."""
         per_minute = self._tally.accepted_per_second(now) * 60.0
         if retry_after:
             # With its bucket empty, a server can take one request per retry-after: often a
             # far better guess than a start-of-run burst (it errs low when rounded up to whole
-            # seconds, and the pace then climbs past it).
+            # seconds, and the pace then probes above it).
             per_minute = min(per_minute, 60.0 / retry_after)
-        self._add(REQUESTS, TokenBucket(per_minute / HEADROOM, "learned", 1.0, 0.0))
-        self.pace.ceiling = math.inf
+        return per_minute
 
     def _add(self, kind: int, bucket: TokenBucket) -> None:
         self.buckets[kind] = bucket

@@ -7,8 +7,10 @@ back what the call was charged beyond its real usage. Retrying lives here and no
 ``RateLimited`` or ``TransientProviderError`` the call gives its slot back, sleeps (the server's
 ``retry-after`` when it sent one, else exponential backoff with jitter) and queues again at the
 same priority, paying its budget again. Fatal errors are raised at once. A 429 slows every later
-admission (the buckets empty and the pace is cut) but holds back no call already admitted: no
-global freeze, and the waiting calls come back one budget at a time rather than all at once.
+admission (the buckets empty, the pace is cut, and nothing new is admitted before its
+``retry-after`` has passed, at most 60 s: the server has said its budget is spent) but holds back
+no call already admitted, and the waiting calls come back one budget at a time rather than all
+at once.
 
 Priority rule: the waiter with the smallest priority tuple is admitted first, FIFO among equals.
 The coordinator chooses the tuples (see ``flashgen.coordinator.quiz_priority``): a lecture's

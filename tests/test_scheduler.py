@@ -324,11 +324,12 @@ def test_a_429_cuts_the_pace_once_and_it_recovers_gradually() -> None:
     assert bucket is not None and bucket.level <= 0.0  # the server has nothing left now
     limiter.rejected(tickets[-2], 60.5, retry_after=1.0)  # sent before the cut: old news
     assert limiter.pace.factor == cut
-    limiter.waiting = True  # calls wait for budget: the pace climbs back
+    limiter.waiting = True  # calls wait for budget: the pace climbs back, then probes above
     levels = []
-    for second in range(61, 100):
+    for second in range(61, 130):
         limiter.advance(float(second))
         levels.append(limiter.pace.factor)
+        limiter.charge(request_cost(REQUEST), float(second))
     assert levels == sorted(levels)
     assert levels[0] < 0.9 < levels[-1]
     assert levels[-1] <= 1.0
