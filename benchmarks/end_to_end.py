@@ -149,7 +149,9 @@ async def run_case(case: Case) -> Outcome:
     latency = LatencyModel(median=case.median, sigma=case.sigma, network_seconds=0.0)
     rpm = CONCURRENCY / latency.mean / 2 * 60 if case.limited else None
     sim = SimProvider(latency, ServerLimits(rpm=rpm, hints=True), SimTime())
-    runner = web.AppRunner(app_for(sim), access_log=None)
+    # A client that drops a request (the loser of a hedge) cancels its handler, so the call is
+    # logged for the time it was really in flight.
+    runner = web.AppRunner(app_for(sim), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
