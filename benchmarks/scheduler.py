@@ -56,6 +56,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Any
 
 from benchmarks.harness import (
     NO_HEDGING,
@@ -326,19 +327,55 @@ def _computed(
 # --- overheads ----------------------------------------------------------------------------------
 
 
-def _flashgen_peak_rss(lectures: int) -> float:
-    """In a fresh process: one flashgen run of the large course (σ=0.5, no limit); the
-    process's peak RSS in MB (the interpreter, the imports and the workload included)."""
+# Where the client's CPU goes: (label, module, function) timed in whichever thread runs them.
+CPU_PARTS = (
+    ("a lecture's question dedupe", "flashgen.coordinator", "dedupe_questions"),
+    ("writing files (serialize, write, fsync, rename)", "flashgen.store", "_save"),
+    ("dedupe summaries kept at save", "flashgen.store", "quiz_keys"),
+    ("course-wide dedupe at the end", "flashgen.coordinator", "dedupe_course"),
+)
+
+
+def _flashgen_alone(lectures: int) -> tuple[float, dict[str, float]]:
+    """In a fresh process: one flashgen run of the large course (σ=0.5, no limit). Returns the
+    process's peak RSS in MB (the interpreter, the imports and the workload included) and the
+    client's CPU per call in ms, in all and by part (``CPU_PARTS``; "the rest" is the
+    coordinator, the scheduler, events and threads)."""
+    import importlib
+    import threading
+
+    spent = dict.fromkeys((label for label, _, _ in CPU_PARTS), 0.0)
+    nested = threading.local()  # a part called inside another counts for itself only
+
+    for label, module_name, name in CPU_PARTS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+
+        def timed(*args: Any, _f: Any = original, _label: str = label, **kwargs: Any) -> Any:
+            outer = getattr(nested, "inner", None)
+            nested.inner = 0.0
+            started = time.thread_time()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                own = time.thread_time() - started
+                spent[_label] += own - nested.inner
+                nested.inner = None if outer is None else outer + own
+
+        setattr(module, name, timed)
     latency = LatencyModel(sigma=0.5, seed=1)
-    _measure(SCENARIOS[0], "flashgen", large_course(lectures), latency, "sim")
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = _measure(SCENARIOS[0], "flashgen", large_course(lectures), latency, "sim")
+    per_call = {label: 1000 * seconds / result.calls for label, seconds in spent.items()}
+    per_call["the rest"] = 1000 * result.cpu_seconds / result.calls - sum(per_call.values())
+    per_call["all"] = 1000 * result.cpu_seconds / result.calls
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, per_call
 
 
-def large_course_peak_rss(lectures: int) -> float:
-    """Peak RSS of the large course's flashgen run alone, in a process that ran nothing else
-    (``ru_maxrss`` is the peak over a process's whole life)."""
+def large_course_alone(lectures: int) -> tuple[float, dict[str, float]]:
+    """Peak RSS and CPU parts of the large course's flashgen run alone, in a process that ran
+    nothing else (``ru_maxrss`` is the peak over a process's whole life)."""
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_flashgen_peak_rss, lectures).result()
+        return pool.submit(_flashgen_alone, lectures).result()
 
 
 def help_seconds(repeat: int = 5) -> float:
@@ -480,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         key=lambda r: (r.workload != "seed example", r.sigma, order[r.scenario]),
     )
     large = any(job.workload == "large course" for job in jobs)
-    large_rss = large_course_peak_rss(args.lectures) if large else math.nan
+    large_rss, cpu_parts = large_course_alone(args.lectures) if large else (math.nan, {})
     free_us, limited_us = admission_cpu_us()
     core = [
         r
@@ -503,6 +540,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{', '.join(f'{r.cpu_ms:.2f} ms (σ={r.sigma})' for r in full)} |",
             f"| peak RSS, large course ({args.lectures} lectures, flashgen, σ=0.5, no limit, "
             f"a process of its own) | {_fmt(large_rss, 0)} MB |",
+            *(
+                f"| client CPU per call in that run: {label} | {ms:.2f} ms |"
+                for label, ms in cpu_parts.items()
+            ),
             f"| benchmark wall time ({args.jobs} processes) | {wall:.0f} s |",
         ]
     )
