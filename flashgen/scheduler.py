@@ -251,13 +251,14 @@ class _Latencies:
 class _Flight:
     """A call in flight, and the copy sent to hedge it if it straggles."""
 
-    __slots__ = ("cost", "done", "hedge", "kind", "request", "started")
+    __slots__ = ("cost", "done", "hedge", "kind", "request", "sent", "started")
 
     def __init__(self, request: CompletionRequest, cost: Cost, started: float) -> None:
         self.request = request
         self.cost = cost
         self.kind = request.schema_name
         self.started = started
+        self.sent: asyncio.Future[Completion] | None = None  # the call itself
         self.hedge: asyncio.Task[Completion] | None = None
         self.done = asyncio.Event()  # set when the call or its hedge has ended
 
@@ -362,7 +363,7 @@ class Scheduler:
         if not self.hedging.enabled:
             return await self._attempt(request, ticket)
         flight = _Flight(request, cost, self.slots.now())
-        primary = asyncio.ensure_future(self._attempt(request, ticket))
+        primary = flight.sent = asyncio.ensure_future(self._attempt(request, ticket))
         primary.add_done_callback(flight.ended)
         self._flights.add(flight)
         self._hedge_stragglers()
@@ -402,8 +403,8 @@ class Scheduler:
         next_due = math.inf
         overdue: list[tuple[float, _Flight]] = []
         for flight in self._flights:
-            if flight.hedge is not None:
-                continue
+            if flight.hedge is not None or (flight.sent is not None and flight.sent.done()):
+                continue  # hedged already, or answered and not yet collected
             median = self._latency(flight.kind).median(policy.min_samples)
             if median is None:
                 continue
