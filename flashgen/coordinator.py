@@ -26,7 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 from flashgen import prompts
 from flashgen.budget import BudgetExceeded
 from flashgen.cache import TaskCache, TaskKeys
-from flashgen.course_dedupe import dedupe_course
+from flashgen.course_dedupe import credit_kept_cards, dedupe_course
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import (
     FileSaved,
@@ -313,7 +313,9 @@ class Coordinator:
         if not all(run.result.ok for run in runs):
             redone = {card.id for run in runs if run.result.ok for card in run.cards}
             questions += self._kept_questions(lecture_id, level, redone)
-        questions, _ = dedupe_questions([_credited(q, aliases) for q in questions])
+        if aliases:
+            questions = [credit_kept_cards(q, aliases) for q in questions]
+        questions, _ = dedupe_questions(questions)
         failed = [
             run.result.failure(expected_items=len(run.cards) * self.questions_per_card)
             for run in runs
@@ -570,22 +572,16 @@ class Coordinator:
 
 def _aliases(dropped: Sequence[Flashcard], kept: Sequence[Flashcard]) -> dict[str, str]:
     """For each dropped card, the kept card it duplicates (dropped cards are few: a linear
-    search each is cheap)."""
+    search each is cheap). A card dropped for an id already kept needs no alias."""
+    if not dropped:
+        return {}
     kept_texts = [(card.id, normalise(card_text(card))) for card in kept]
     aliases: dict[str, str] = {}
     for card in dropped:
         text = normalise(card_text(card))
-        for kept_id, kept_text in kept_texts:
-            if kept_id == card.id or is_near_duplicate(text, kept_text):
-                if kept_id != card.id:
-                    aliases[card.id] = kept_id
-                break
+        match = next(
+            (i for i, t in kept_texts if i == card.id or is_near_duplicate(text, t)), card.id
+        )
+        if match != card.id:
+            aliases[card.id] = match
     return aliases
-
-
-def _credited(question: QuizQuestion, aliases: dict[str, str]) -> QuizQuestion:
-    """The question with its sources pointing at cards the flashcards file keeps."""
-    if not aliases or not any(source in aliases for source in question.source_flashcard_ids):
-        return question
-    sources = list(dict.fromkeys(aliases.get(s, s) for s in question.source_flashcard_ids))
-    return question.model_copy(update={"source_flashcard_ids": sources})

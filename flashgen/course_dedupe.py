@@ -137,14 +137,14 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
                 quiz = store.load_quiz(lecture_id, level)
                 if quiz is None:
                     continue
-                remapped = [_remap(q, replaced) for q in quiz.questions]
+                remapped = [credit_kept_cards(q, replaced) for q in quiz.questions]
                 keys = quiz_keys(remapped)
             kept, dropped, added = seen_questions.decide(keys.items)
             if dropped and quiz is None:
                 quiz = store.load_quiz(lecture_id, level)
                 if quiz is None:
                     continue
-                remapped = [_remap(q, replaced) for q in quiz.questions]
+                remapped = [credit_kept_cards(q, replaced) for q in quiz.questions]
                 on_disk = quiz_keys(remapped)
                 if on_disk.items != keys.items:
                     kept, dropped, added = seen_questions.decide(on_disk.items)
@@ -160,7 +160,9 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
     return changed
 
 
-def _remap(question: QuizQuestion, replaced: dict[str, str]) -> QuizQuestion:
+def credit_kept_cards(question: QuizQuestion, replaced: dict[str, str]) -> QuizQuestion:
+    """The question with its sources pointing at the cards kept in place of dropped ones
+    (``replaced``: dropped card id -> kept card id)."""
     ids = list(dict.fromkeys(replaced.get(i, i) for i in question.source_flashcard_ids))
     if ids == question.source_flashcard_ids:
         return question
