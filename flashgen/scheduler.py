@@ -339,7 +339,8 @@ class Scheduler:
         limiter = self.limiter
         slots = self.slots
         self.sent += 1
-        started = slots.now()
+        hedging = self.hedging.enabled
+        started = slots.now() if hedging else 0.0
         try:
             completion = await self.provider.complete(request)
         except RateLimited as exc:
@@ -352,11 +353,13 @@ class Scheduler:
             usage = completion.usage
             limiter.settle(ticket, usage.input_tokens, usage.output_tokens)
             limiter.observe(ticket, completion.rate_limits)
-            self._latency(request.schema_name).add(slots.now() - started)
+            if hedging:  # latencies only serve to spot stragglers
+                self._latency(request.schema_name).add(slots.now() - started)
             return completion
         finally:
             slots.release()
-            self._hedge_stragglers()
+            if hedging:
+                self._hedge_stragglers()
 
     async def _race(self, request: CompletionRequest, cost: Cost, ticket: Ticket) -> Completion:
         """The call, and its hedge if one is sent: the first good answer."""
