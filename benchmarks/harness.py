@@ -31,6 +31,7 @@ from typing import Literal, TypeVar
 
 from benchmarks.sim import CallRecord, SimProvider, SimTime, words
 from benchmarks.simgen import SimGenerator
+from flashgen.cache import CACHE_FILE, TaskCache
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.errors import RateLimited, TransientProviderError
 from flashgen.events import Event, FileSaved, TaskUpdate
@@ -148,6 +149,8 @@ async def run_flashgen(
     watch = _Watch(clock)
     with tempfile.TemporaryDirectory(prefix="flashgen-bench-") as out:
         generator = _generator(generator_kind, scheduler.complete)
+        # An empty task cache, as on a first run: every result is stored, none is found.
+        cache = TaskCache(Path(out) / CACHE_FILE)
         coordinator = Coordinator(
             COURSE,
             generator,
@@ -157,8 +160,12 @@ async def run_flashgen(
             sequential=sequential,
             quiz_group_size=generator.quiz_group_size,  # as flashgen.runner does
             questions_per_card=generator.questions_per_card,
+            cache=cache,
         )
-        await coordinator.run(list(workload.lectures))
+        try:
+            await coordinator.run(list(workload.lectures))
+        finally:
+            cache.close()
     return watch, scheduler, generator
 
 

@@ -423,8 +423,7 @@ class Coordinator:
             error = f"{type(exc).__name__}: {exc}"
             return None, self._failed(phase, lecture_id, task_id, level, error, started)
         if self.cache is not None:
-            items = [item.model_dump(mode="json") for item in result.items]  # type: ignore[attr-defined]
-            self.cache.put(key, phase, task_id, items)
+            self.cache.put(key, phase, task_id, result.items)
         self.emit(
             TaskUpdate(
                 phase,
@@ -529,8 +528,11 @@ class Coordinator:
                 "source_digest": lecture.source_digest,
             }
         )
-        content = FlashcardFile(metadata=metadata, flashcards=cards)
-        # fsync can take milliseconds: off the event loop, so calls in flight are not held up
+        # Every card was validated when it was made, read or taken from the cache; validating
+        # them again as part of the file cost more than the rest of the save but the write.
+        content = FlashcardFile.model_construct(metadata=metadata, flashcards=cards)
+        # Serializing and writing a file takes a millisecond or more: off the event loop, so
+        # calls in flight are not held up.
         await asyncio.to_thread(self.store.save_flashcards, lecture.id, content)
         self.emit(
             FileSaved(
@@ -556,7 +558,7 @@ class Coordinator:
                 "total_questions": len(questions),
             }
         )
-        content = QuizFile(metadata=metadata, questions=questions)
+        content = QuizFile.model_construct(metadata=metadata, questions=questions)  # as above
         await asyncio.to_thread(self.store.save_quiz, lecture_id, level, content)
         self.emit(
             FileSaved(

@@ -45,7 +45,12 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, then rename: readers never see half."""
+    """Write via a temp file in the same folder, then rename: readers never see half a file,
+    and a crash or Ctrl-C leaves the old file or the new one.
+
+    No fsync: it cost 0.1–0.7 ms of CPU a file (more on slow disks), and what it guards against
+    (a power cut between write and rename) leaves at worst an empty or cut-off file, which every
+    reader treats as missing and the next run rebuilds from the task cache without a call."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -53,8 +58,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

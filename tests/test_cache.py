@@ -28,6 +28,17 @@ def test_put_get_and_persistence(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_models_are_stored_as_their_json_mode_dump(tmp_path: Path) -> None:
+    """Items go in as models and come back as what ``model_dump(mode="json")`` gives (the form
+    the coordinator validates cached results from), non-ASCII text kept as it is."""
+    cards = [_card(1, "énergie — ∆G"), _card(2, 'a "quoted" \\ back\nslash')]
+    cache = TaskCache(tmp_path / "c.sqlite3")
+    cache.put("k", "flashcards", "lec/flashcards/chunk-0", cards)
+    assert cache.get("k") == [card.model_dump(mode="json") for card in cards]
+    stored = sqlite3.connect(tmp_path / "c.sqlite3").execute("SELECT result FROM results")
+    assert "énergie — ∆G" in stored.fetchone()[0]
+
+
 def test_keys_change_with_anything_that_changes_the_result() -> None:
     base = task_key({"model": "m", "prompt_version": "1"}, "English", "text")
     assert base == task_key({"prompt_version": "1", "model": "m"}, "English", "text")
