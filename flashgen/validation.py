@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -158,29 +159,60 @@ def dedupe(
 class _TextsByLength:
     """Texts sorted by length, so that only those whose length allows the threshold are
     compared. ``ratio(a, b) = 1 - indel(a, b) / (|a| + |b|)`` and ``indel >= ||a| - |b||``, so
-    ``ratio >= s`` needs ``|b|`` between ``|a| s / (2 - s)`` and ``|a| (2 - s) / s``."""
+    ``ratio >= s`` needs ``|b|`` between ``|a| s / (2 - s)`` and ``|a| (2 - s) / s``.
+
+    Within that window, a text is first compared by its last ``m`` characters only, a multiple
+    of 64 (rapidfuzz's word: 150–300-character questions cost 2–6 times less to compare so).
+    That pass cannot miss a duplicate. If ``indel(a, b) = d``, an optimal alignment matches all
+    but ``d`` characters, and a match ``(i, j)`` lies at most ``d`` positions off the diagonal,
+    so the last ``m`` characters of each share a subsequence of at least ``m - d``: their
+    indel is at most ``2d`` and their ratio at least ``1 - d / m``. Only texts above that
+    bound are compared in full."""
 
     _SHORTEST = (DUPLICATE_SIMILARITY / 100) / (2 - DUPLICATE_SIMILARITY / 100)
     _LONGEST = (2 - DUPLICATE_SIMILARITY / 100) / (DUPLICATE_SIMILARITY / 100)
+    _WORD = 64
+    _LEAST_SUFFIX_CUTOFF = 75.0  # below this, too few texts fail the suffix pass to pay for it
 
     def __init__(self) -> None:
         self._lengths: list[int] = []
         self._texts: list[str] = []
+        self._tails: dict[int, list[str]] = {}  # suffix length -> the texts' suffixes
 
     def add(self, text: str) -> None:
         at = bisect.bisect(self._lengths, len(text))
         self._lengths.insert(at, len(text))
         self._texts.insert(at, text)
+        for size, tails in self._tails.items():
+            tails.insert(at, text[-size:])
 
     def has_near(self, text: str) -> bool:
         low = bisect.bisect_left(self._lengths, len(text) * self._SHORTEST - 1)
         high = bisect.bisect_right(self._lengths, len(text) * self._LONGEST + 1)
         if low >= high:
             return False
-        found = process.extractOne(
-            text, self._texts[low:high], scorer=fuzz.ratio, score_cutoff=DUPLICATE_SIMILARITY
+        # the most characters a duplicate in the window can differ by
+        most_apart = (1 - DUPLICATE_SIMILARITY / 100) * (len(text) + self._lengths[high - 1])
+        size = self._WORD * math.ceil(most_apart * 100 / (100 - self._LEAST_SUFFIX_CUTOFF) / 64)
+        if size >= self._lengths[low]:
+            found = process.extractOne(
+                text, self._texts[low:high], scorer=fuzz.ratio, score_cutoff=DUPLICATE_SIMILARITY
+            )
+            return found is not None
+        tails = self._tails.get(size)
+        if tails is None:
+            tails = self._tails[size] = [t[-size:] for t in self._texts]
+        near_ends = process.extract(
+            text[-size:],
+            tails[low:high],
+            scorer=fuzz.ratio,
+            score_cutoff=100 * (1 - most_apart / size) - 1e-6,
+            limit=None,
         )
-        return found is not None
+        return any(
+            fuzz.ratio(text, self._texts[low + at]) >= DUPLICATE_SIMILARITY
+            for _, _, at in near_ends
+        )
 
 
 def is_near_duplicate(a: str, b: str) -> bool:
