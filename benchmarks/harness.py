@@ -35,6 +35,7 @@ from flashgen.cache import CACHE_FILE, TaskCache
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.errors import RateLimited, TransientProviderError
 from flashgen.events import Event, FileSaved, TaskUpdate
+from flashgen.gc_tuning import fewer_collections
 from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
 from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.providers.base import Completion, CompletionRequest
@@ -163,7 +164,8 @@ async def run_flashgen(
             cache=cache,
         )
         try:
-            await coordinator.run(list(workload.lectures))
+            with fewer_collections():  # as flashgen.runner runs the coordinator
+                await coordinator.run(list(workload.lectures))
         finally:
             cache.close()
     return watch, scheduler, generator

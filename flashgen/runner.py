@@ -23,6 +23,7 @@ from flashgen.errors import ConfigError, LectureSkipped, UsageError
 from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
 from flashgen.extract import extract
+from flashgen.gc_tuning import fewer_collections
 from flashgen.generation import Complete, Generator, LLMGenerator
 from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Lecture
@@ -208,7 +209,7 @@ async def run_course(
                 force=options.force,
                 control=control,
             )
-            with control.signals_handled():
+            with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
             if chosen.budget is not None and chosen.budget.refused:
                 emit(
