@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from flashgen.models import Usage
+
+NO_USAGE = Usage()
 
 Phase = Literal["flashcards", "quiz"]
 TaskStatus = Literal["started", "succeeded", "failed", "cached", "skipped"]
@@ -38,7 +40,7 @@ class TaskUpdate:
     status: TaskStatus
     items: int = 0
     rejected: tuple[str, ...] = ()
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE  # frozen: one instance serves every event without usage
     calls: int = 0
     error: str = ""
     seconds: float = 0.0
