@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from flashgen.models import Usage
-
-NO_USAGE = Usage()
+from flashgen.models import NO_USAGE, Usage
 
 Phase = Literal["flashcards", "quiz"]
 TaskStatus = Literal["started", "succeeded", "failed", "cached", "skipped"]
@@ -40,7 +38,7 @@ class TaskUpdate:
     status: TaskStatus
     items: int = 0
     rejected: tuple[str, ...] = ()
-    usage: Usage = NO_USAGE  # frozen: one instance serves every event without usage
+    usage: Usage = NO_USAGE
     calls: int = 0
     error: str = ""
     seconds: float = 0.0

@@ -27,6 +27,7 @@ from flashgen.estimate import OutputAllowance
 from flashgen.ids import card_id
 from flashgen.mix import QuestionMix, allocate
 from flashgen.models import (
+    NO_USAGE,
     CardSource,
     Chunk,
     Course,
@@ -61,7 +62,7 @@ class Rejection:
 @dataclass
 class Generated(Generic[T]):
     items: list[T]
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE
     rejected: list[Rejection] = field(default_factory=list)
     calls: int = 0
 

@@ -247,6 +247,10 @@ class Usage(Frozen):
         )
 
 
+# Usage is frozen, so one empty instance serves every default (no validation per event or task).
+NO_USAGE = Usage()
+
+
 # --- output files ------------------------------------------------------------------------------
 
 

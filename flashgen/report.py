@@ -22,7 +22,7 @@ from flashgen.events import (
     RetryScheduled,
     TaskUpdate,
 )
-from flashgen.models import QUIZ_LEVELS, Usage
+from flashgen.models import NO_USAGE, QUIZ_LEVELS, Usage
 from flashgen.store import atomic_write_text, to_json
 
 REPORT_VERSION = 1
@@ -40,7 +40,7 @@ class TaskRecord:
     calls: int = 0
     error: str = ""
     seconds: float = 0.0
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE
 
 
 @dataclass
