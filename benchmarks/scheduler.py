@@ -331,20 +331,27 @@ def _computed(
 # --- overheads ----------------------------------------------------------------------------------
 
 
-# Where the client's CPU goes: (label, module, function or Class.method) timed in whichever
+# Where the client's CPU goes: (label, module:function or module:Class.method) timed in whichever
 # thread runs them. These are the work on items, which grows with the items a call returns
 # (18 questions for a quiz call here); what is left is the coordination of the calls.
-CPU_PARTS = (
-    ("dedupe of a lecture's cards and questions", "flashgen.coordinator", "dedupe_questions"),
-    ("dedupe of a lecture's cards and questions", "flashgen.coordinator", "dedupe_cards"),
-    ("writing files (serialize, write, rename)", "flashgen.store", "_save"),
-    ("dedupe summaries kept at save", "flashgen.store", "quiz_keys"),
-    ("dedupe summaries kept at save", "flashgen.store", "flashcard_keys"),
-    ("course-wide dedupe at the end", "flashgen.coordinator", "dedupe_course"),
-    ("task cache (keys, look-ups, stores)", "flashgen.cache", "TaskKeys.quiz"),
-    ("task cache (keys, look-ups, stores)", "flashgen.cache", "TaskKeys.flashcards"),
-    ("task cache (keys, look-ups, stores)", "flashgen.cache", "TaskCache.get"),
-    ("task cache (keys, look-ups, stores)", "flashgen.cache", "TaskCache.put"),
+CPU_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "dedupe of a lecture's cards and questions",
+        ("flashgen.coordinator:dedupe_questions", "flashgen.coordinator:dedupe_cards"),
+    ),
+    ("writing files (serialize, write, rename)", ("flashgen.store:_save",)),
+    (
+        "dedupe summaries kept at save",
+        ("flashgen.store:quiz_keys", "flashgen.store:flashcard_keys"),
+    ),
+    ("course-wide dedupe at the end", ("flashgen.coordinator:dedupe_course",)),
+    (
+        "task cache (keys, look-ups, stores)",
+        tuple(
+            f"flashgen.cache:{name}"
+            for name in ("TaskKeys.quiz", "TaskKeys.flashcards", "TaskCache.get", "TaskCache.put")
+        ),
+    ),
 )
 COORDINATION = "coordination: coordinator, scheduler, events, asyncio (the rest)"
 CPU_RUNS = 3  # CPU figures move by ±15% from run to run on a shared machine: the median of 3
@@ -359,10 +366,11 @@ def _flashgen_alone(lectures: int) -> tuple[float, dict[str, float]]:
     import importlib
     import threading
 
-    spent = dict.fromkeys((label for label, _, _ in CPU_PARTS), 0.0)
+    spent = dict.fromkeys((label for label, _ in CPU_PARTS), 0.0)
     nested = threading.local()  # a part called inside another counts for itself only
 
-    for label, module_name, path in CPU_PARTS:
+    for label, target in ((label, t) for label, targets in CPU_PARTS for t in targets):
+        module_name, path = target.split(":")
         owner: Any = importlib.import_module(module_name)
         *classes, name = path.split(".")
         for class_name in classes:
