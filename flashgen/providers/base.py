@@ -20,6 +20,10 @@ StopReason = Literal["end", "max_tokens", "other"]
 class Message:
     role: Literal["user", "assistant"]
     content: str
+    # True on the last message of the prefix that many requests share (system text, rubric,
+    # schema, the chunk or the cards): adapters mark the prefix cacheable there (Anthropic
+    # ``cache_control``); everything after it is specific to one request.
+    cache_breakpoint: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class CompletionRequest:
     temperature: float
     json_schema: dict[str, Any] | None = None
     schema_name: str = "result"
+    # Requests with the same key share their prefix (OpenAI ``prompt_cache_key``); "" for none.
+    cache_key: str = ""
 
 
 @dataclass(frozen=True)
