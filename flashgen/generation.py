@@ -1,9 +1,15 @@
 """Generators turn a chunk into flashcards and a lecture's flashcards into quiz questions.
 
 The coordinator only knows the ``Generator`` protocol. ``LLMGenerator`` drives a provider:
-prompt → complete (through the scheduler) → parse → validate each item → on unusable output,
-re-ask with the error appended, a bounded number of times. Items the model gets wrong are
-dropped and recorded with the reason; they never reach the output files.
+prompt → complete (through the scheduler) → parse → validate each item → re-ask for what is
+missing, a bounded number of times. An item the model gets wrong (whatever the exception reading
+it raises) is dropped and recorded with the reason; it never costs the task the other items.
+
+Requests put what several calls share first, so providers can cache it: the system text (the
+course, the teaching instructions, every level's rubric), then the chunk or the cards (shared by
+a group's four quiz levels, marked ``cache_breakpoint``), and the level-specific instruction
+last. A re-ask is a fresh request with that same prefix and a short note (what was kept, by
+title; what was wrong; how many more to write), never the previous reply sent back.
 
 Each request's ``max_tokens`` is sized from the items it asks for (``OutputAllowance``), within
 the configured ``max_tokens``; a reply cut off below that cap is asked again as it was, with a
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -24,7 +31,7 @@ from flashgen import prompts
 from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.errors import GenerationError, TruncatedOutput
 from flashgen.estimate import OutputAllowance
-from flashgen.ids import card_id
+from flashgen.ids import card_id, digest
 from flashgen.mix import QuestionMix, allocate
 from flashgen.models import (
     NO_USAGE,
@@ -40,8 +47,14 @@ from flashgen.scheduler import Priority
 from flashgen.validation import dedupe_questions, finalize_question
 
 T = TypeVar("T")
-# Questions asked beyond the target, so that items dropped by validation leave no gap.
+# Questions asked beyond the target, so that items dropped by validation leave no gap. Valid
+# ones are kept: output paid for is not thrown away.
 QUESTION_BUFFER = 2
+# Items a re-ask writes beyond the missing ones (kept when valid, like the first buffer).
+REASK_BUFFER = 1
+# What a re-ask note repeats of the items kept and of the errors: enough to steer, no more.
+_NOTE_TITLES = 20
+_NOTE_ERRORS = 5
 SYSTEM_PROMPT = "You are a careful teaching assistant. You reply with JSON only."
 
 
@@ -107,10 +120,56 @@ def parse_items(text: str, key: str) -> list[Any]:
     return list(data[key])
 
 
-def _short_errors(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in error.errors()[:5]
-    )
+def _reason(exc: Exception) -> str:
+    """Why one item could not be read, in a line the model can act on."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+    if isinstance(exc, ValueError):
+        return str(exc)
+    # KeyError, TypeError, AttributeError…: a shape the drafts did not foresee.
+    return f"unreadable item ({type(exc).__name__}: {exc})"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What every request of one task sends before its own note: the system text, then the
+    messages, shared part first (the last shared message carries ``cache_breakpoint``)."""
+
+    system: str
+    messages: tuple[Message, ...]
+
+    @property
+    def cache_key(self) -> str:
+        """A digest of the longest prefix other requests share: through the last message marked
+        ``cache_breakpoint`` (the system text alone where none is)."""
+        marked = [n for n, m in enumerate(self.messages) if m.cache_breakpoint]
+        shared = self.messages[: marked[-1] + 1] if marked else ()
+        return digest(self.system, *(m.content for m in shared), length=16)
+
+    @property
+    def text(self) -> str:
+        """All of it but ``SYSTEM_PROMPT``, as one text (for token estimates)."""
+        body = self.system.removeprefix(SYSTEM_PROMPT).strip()
+        return "\n\n".join([body, *(m.content for m in self.messages)])
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """How one task reads, counts and re-asks for its items."""
+
+    key: str  # "flashcards" or "questions": the reply's envelope key and the schema name
+    drafts: Sequence[type[BaseModel]]
+    build: Callable[[Any], T]
+    title: Callable[[T], str]  # how the re-ask note names a kept item
+    asked: int  # items the first request asks for
+    want: int  # below this many kept items, a re-ask asks for the rest
+    # True: only items the model offered and that were dropped are asked again (a chunk may
+    # honestly hold fewer cards than ``want``); False: ``want`` is the target.
+    replace_rejected_only: bool = False
+    type_note: Callable[[Sequence[T], int], str] = lambda kept, count: ""
+    unique: Callable[[list[T]], list[T]] = list
 
 
 Complete = Callable[[CompletionRequest, Priority], Awaitable[Completion]]
@@ -159,24 +218,41 @@ class LLMGenerator:
             **self.mix.identity,
         }
 
-    def flashcard_prompt(self, chunk: Chunk, ctx: GenerationContext) -> str:
+    # --- flashcards -------------------------------------------------------------------------
+
+    def flashcard_messages(self, chunk: Chunk, ctx: GenerationContext) -> Prompt:
+        """System text shared by every flashcard request of the course; the chunk after it."""
+        system = prompts.template("flashcards").substitute(
+            _course_fields(ctx),
+            min_cards=self.cards_per_chunk[0],
+            max_cards=self.cards_per_chunk[1],
+        )
         location = ""
         if chunk.pages:
             location = f" (pages {_span(chunk.pages)})"
         elif chunk.slides:
             location = f" (slides {_span(chunk.slides)})"
-        return prompts.template("flashcards").substitute(
-            _course_fields(ctx),
-            min_cards=self.cards_per_chunk[0],
-            max_cards=self.cards_per_chunk[1],
+        task = prompts.requests()["flashcards"].substitute(
             lecture_id=ctx.lecture_id,
             chunk_number=chunk.index + 1,
             location_note=location,
-            content=chunk.text,
+            min_cards=self.cards_per_chunk[0],
+            max_cards=self.cards_per_chunk[1],
+            material=prompts.fence(chunk.text),
         )
+        # No breakpoint: only this task's re-asks would read the chunk back, and a cache write
+        # costs more than a plain input token. The system text is the shared part.
+        return Prompt(f"{SYSTEM_PROMPT}\n\n{system}", (Message("user", task),))
+
+    def flashcard_prompt(self, chunk: Chunk, ctx: GenerationContext) -> str:
+        return self.flashcard_messages(chunk, ctx).text
+
+    def flashcard_request(self, chunk: Chunk, ctx: GenerationContext) -> CompletionRequest:
+        """The first request of a flashcard task, as sent (for estimates)."""
+        prompt = self.flashcard_messages(chunk, ctx)
+        return self._request(prompt, prompt.messages, "flashcards", [DraftCard], self.cards_asked)
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
-        prompt = self.flashcard_prompt(chunk, ctx)
         source = CardSource(
             lecture=ctx.lecture_id,
             chunk=chunk.index,
@@ -192,14 +268,23 @@ class LLMGenerator:
                 **draft.model_dump(),
             )
 
-        return await self._generate(
-            prompt, "flashcards", [DraftCard], build, ctx.priority, asked=self.cards_asked
+        job: Job[Flashcard] = Job(
+            key="flashcards",
+            drafts=[DraftCard],
+            build=build,
+            title=lambda card: card.term or card.question,
+            asked=self.cards_asked,
+            want=self.cards_per_chunk[0],
+            replace_rejected_only=True,
         )
+        return await self._generate(self.flashcard_messages(chunk, ctx), job, ctx.priority)
 
     @property
     def cards_asked(self) -> int:
         """Cards one flashcard request may bring: the top of ``cards_per_chunk``."""
         return self.cards_per_chunk[1]
+
+    # --- quizzes ----------------------------------------------------------------------------
 
     @property
     def quiz_group_size(self) -> int:
@@ -217,34 +302,61 @@ class LLMGenerator:
         """Questions one request over ``cards`` cards asks for: the target plus the buffer."""
         return self.quiz_target(cards) + QUESTION_BUFFER
 
-    def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
-        spec = prompts.levels()[level]
-        shares = self.mix.shares(level)
-        asked = self.questions_asked(len(cards))
-        return prompts.template("quiz").substitute(
+    def quiz_messages(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> Prompt:
+        """System text shared by every quiz request of the course (all four rubrics and the
+        mix's type rules), the cards shared by the group's four levels, then the level."""
+        rubrics = "\n\n".join(
+            f"Level {spec.level} — {spec.name}.\n{spec.rubric}"
+            for spec in prompts.levels().values()
+        )
+        types = [t for t in self.mix.types if t in prompts.type_rules()]
+        system = prompts.template("quiz").substitute(
             _course_fields(ctx),
+            level_rubrics=rubrics,
+            type_rules="\n".join(f"- {prompts.type_rules()[t]}" for t in types),
+        )
+        asked = self.questions_asked(len(cards))
+        shared = prompts.requests()["quiz_cards"].substitute(
+            question_count=asked,
+            material=prompts.fence("\n".join(_card_line(c) for c in cards), "flashcards"),
+        )
+        spec = prompts.levels()[level]
+        task = prompts.requests()["quiz_level"].substitute(
             level=level,
             level_name=spec.name,
-            rubric=spec.rubric,
             question_count=asked,
-            type_counts=_type_counts(allocate(shares, asked)),
-            type_rules="\n".join(f"- {prompts.type_rules()[t]}" for t in shares),
-            avoid="",
-            cards="\n".join(_card_line(c) for c in cards),
+            type_counts=_type_counts(allocate(self.mix.shares(level), asked)),
         )
+        return Prompt(
+            f"{SYSTEM_PROMPT}\n\n{system}",
+            (Message("user", shared, cache_breakpoint=True), Message("user", task)),
+        )
+
+    def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
+        return self.quiz_messages(cards, level, ctx).text
+
+    def quiz_request(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> CompletionRequest:
+        """The first request of a quiz task, as sent (for estimates)."""
+        prompt = self.quiz_messages(cards, level, ctx)
+        drafts = [QUESTION_DRAFTS[t] for t in self.mix.shares(level)]
+        asked = self.questions_asked(len(cards))
+        return self._request(prompt, prompt.messages, "questions", drafts, asked)
 
     async def quiz(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
     ) -> Generated[QuizQuestion]:
         shares = self.mix.shares(level)
-        target = self.quiz_target(len(cards))
-        prompt = self.quiz_prompt(cards, level, ctx)
         known_ids = [c.id for c in cards]
 
         def build(raw: Any) -> QuizQuestion:
             draft = question_draft(raw)
-            if draft.model_dump().get("type") not in shares:
-                raise ValueError(f"question type {raw.get('type')!r} was not asked for")
+            kind = draft.model_dump().get("type")
+            if kind not in shares:
+                raise ValueError(f"question type {kind!r} was not asked for")
             cited = [i for i in draft.source_flashcard_ids if i in known_ids]
             if not cited:
                 raise ValueError("source_flashcard_ids names none of the given flashcards")
@@ -255,129 +367,165 @@ class LLMGenerator:
                 {**draft.model_dump(), "source_flashcard_ids": cited},
             )
 
-        drafts = [QUESTION_DRAFTS[t] for t in shares]
-        result = await self._generate(
-            prompt,
-            "questions",
-            drafts,
-            build,
-            ctx.priority,
-            asked=self.questions_asked(len(cards)),
+        target = self.quiz_target(len(cards))
+        asked = self.questions_asked(len(cards))
+
+        def type_note(kept: Sequence[QuizQuestion], count: int) -> str:
+            counts = missing_types(shares, target, kept, count)
+            return f" Of these: {_type_counts(counts)}."
+
+        job: Job[QuizQuestion] = Job(
+            key="questions",
+            drafts=[QUESTION_DRAFTS[t] for t in shares],
+            build=build,
+            title=lambda question: _clip(question.question_text, 80),
+            asked=asked,
             want=target,
+            type_note=type_note,
+            unique=lambda items: dedupe_questions(items)[0],
         )
-        result.items = trim_to_mix(result.items, shares, target)
+        result = await self._generate(self.quiz_messages(cards, level, ctx), job, ctx.priority)
+        # The buffer stays when valid; only near-duplicates and a reply longer than asked go.
+        result.items = trim_to_mix(result.items, shares, asked)
         return result
 
-    async def _generate(
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _request(
         self,
-        prompt: str,
+        prompt: Prompt,
+        messages: Sequence[Message],
         key: str,
         drafts: Sequence[type[BaseModel]],
-        build: Callable[[Any], T],
-        priority: Priority,
-        asked: int,
-        want: int | None = None,
-    ) -> Generated[T]:
-        """Ask for ``asked`` items, validate each, and re-ask: with the error when a reply is
-        unusable, and for just the missing number when validation dropped items below
-        ``want``. A reply cut off below the ``max_tokens`` cap is asked again unchanged with a
-        bigger allowance; that is not a correction."""
-        messages = [Message("user", prompt)]
-        max_tokens = self.allowance.initial(key, asked)
+        max_tokens: int,
+    ) -> CompletionRequest:
+        return CompletionRequest(
+            system=prompt.system,
+            messages=tuple(messages),
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            json_schema=envelope_schema(key, drafts),
+            schema_name=key,
+            cache_key=prompt.cache_key,
+        )
+
+    async def _generate(self, prompt: Prompt, job: Job[T], priority: Priority) -> Generated[T]:
+        """Ask for ``job.asked`` items, read each, and re-ask (at most ``max_corrections``
+        times) for the ones missing: a fresh request with the same prefix and a note naming
+        what was kept and what went wrong. A reply cut off below the ``max_tokens`` cap is
+        asked again unchanged with a bigger allowance; that is not a correction."""
         result: Generated[T] = Generated(items=[])
+        messages = prompt.messages
+        count = job.asked
+        max_tokens = self.allowance.initial(job.key, count)
         last_text = ""
         problem = ""
         corrections = 0
         while True:
-            request = CompletionRequest(
-                system=SYSTEM_PROMPT,
-                messages=tuple(messages),
-                max_tokens=max_tokens,
-                temperature=self.temperature,
-                json_schema=envelope_schema(key, drafts),
-                schema_name=key,
-            )
+            request = self._request(prompt, messages, job.key, job.drafts, max_tokens)
             completion = await self._complete(request, priority)
             result.calls += 1
             result.usage = result.usage + completion.usage
             last_text = completion.text
             if completion.truncated and max_tokens < self.max_tokens:
-                max_tokens = self.allowance.raised(key, asked, max_tokens)
+                max_tokens = self.allowance.raised(job.key, count, max_tokens)
                 continue
             if completion.truncated:
-                problem = TRUNCATED
+                problem, errors = TRUNCATED, [TRUNCATED]
             else:
-                problem = self._collect(completion.text, key, build, result)
-                missing = (want or 0) - len(result.items)
-                if not problem and missing <= 0:
-                    return result
-                if not problem:
-                    reasons = "; ".join(r.reason for r in result.rejected[-5:])
-                    problem = (
-                        f"{missing} more {key} are needed: some of yours were unusable "
-                        f"({reasons}). Write {missing + 1} new {key}, different from the ones "
-                        "you already wrote, following the same instructions. JSON only."
-                    )
-            if corrections == self.max_corrections:
+                problem, errors = _collect(completion.text, job, result)
+            kept = job.unique(result.items)
+            missing = job.want - len(kept)
+            if job.replace_rejected_only and not problem:
+                missing = min(missing, len(result.rejected))
+            if missing <= 0 or corrections == self.max_corrections:
                 break
             corrections += 1
-            messages += [Message("assistant", completion.text), Message("user", problem)]
-        if result.items:
-            return result  # short of the target, but every item kept is valid
+            count = missing + REASK_BUFFER
+            note = _reask_note(job, kept, errors, count)
+            messages = (*prompt.messages, Message("user", note))
+            if problem != TRUNCATED:  # cut off at the cap: the cap stays, the texts shrink
+                max_tokens = self.allowance.initial(job.key, count)
+        if result.items or (job.replace_rejected_only and not problem):
+            return result  # perhaps short of the target, but every item kept is valid
+        problem = problem or f"no usable {job.key} came back"
         error_type = TruncatedOutput if problem == TRUNCATED else GenerationError
         raise error_type(
-            f"the model's {key} stayed unusable after {result.calls} attempts: {problem[:300]}",
+            f"the model's {job.key} stayed unusable after {result.calls} attempts: {problem[:300]}",
             attempts=result.calls,
             last_output=last_text[:2000],
         )
 
-    @staticmethod
-    def _collect(text: str, key: str, build: Callable[[Any], T], result: Generated[T]) -> str:
-        """Add the usable items of a reply to ``result``; a re-ask message when none were."""
+
+def _collect(text: str, job: Job[T], result: Generated[T]) -> tuple[str, list[str]]:
+    """Add the usable items of a reply to ``result`` and the others to its rejections; return
+    what made the whole reply unusable ("" if nothing) and this reply's errors."""
+    try:
+        raw_items = parse_items(text, job.key)
+    except ValueError as exc:
+        return f"the reply could not be used: {exc}", [f"the reply could not be used: {exc}"]
+    errors: list[str] = []
+    for raw in raw_items:
         try:
-            raw_items = parse_items(text, key)
-        except ValueError as exc:
-            return f"Your reply could not be used: {exc}. Reply again with the JSON only."
-        rejected: list[Rejection] = []
-        items: list[T] = []
-        for raw in raw_items:
-            try:
-                items.append(build(raw))
-            except ValidationError as exc:
-                rejected.append(Rejection(_short_errors(exc), json.dumps(raw)[:200]))
-            except ValueError as exc:
-                rejected.append(Rejection(str(exc), json.dumps(raw)[:200]))
-        result.rejected.extend(rejected)
-        if raw_items and not items:
-            reasons = "; ".join(r.reason for r in rejected[:5])
-            return (
-                f"None of the {key} in your reply were valid: {reasons}. "
-                "Reply again with corrected JSON only, following the same instructions."
-            )
-        result.items.extend(items)
-        return ""
+            item = job.build(raw)
+        except Exception as exc:  # one bad item, whatever its fault, never costs the task
+            reason = _reason(exc)
+            result.rejected.append(Rejection(reason, json.dumps(raw, default=str)[:200]))
+            errors.append(reason)
+        else:
+            result.items.append(item)
+    if raw_items and len(errors) == len(raw_items):
+        return f"none of the {job.key} were valid: {'; '.join(errors[:3])}", errors
+    return "", errors
 
 
-TRUNCATED = (
-    "Your reply was cut off at the output token limit, so none of it can be used. "
-    "Reply again with fewer items and shorter texts, JSON only."
-)
+def _reask_note(job: Job[T], kept: Sequence[T], errors: Sequence[str], count: int) -> str:
+    texts = prompts.requests()
+    if kept:
+        titles = "; ".join(_clip(job.title(item), 80) for item in kept[:_NOTE_TITLES])
+        kept_line = texts["kept_some"].substitute(count=len(kept), key=job.key, titles=titles)
+    else:
+        kept_line = texts["kept_none"].substitute(key=job.key)
+    distinct = list(dict.fromkeys(_clip(e, 200) for e in errors))[:_NOTE_ERRORS]
+    return texts["reask"].substitute(
+        kept=kept_line,
+        errors="; ".join(distinct) or f"fewer {job.key} than asked",
+        missing=count,
+        key=job.key,
+        type_note=job.type_note(kept, count),
+    )
+
+
+TRUNCATED = prompts.requests()["truncated"].template
+
+
+def missing_types(
+    shares: Mapping[str, float], target: int, kept: Sequence[QuizQuestion], count: int
+) -> dict[str, int]:
+    """How ``count`` more questions split by type, so that with ``kept`` the mix comes out as
+    the level's: types short of their quota first, in proportion to what they lack."""
+    have: Counter[str] = Counter(q.type for q in kept)
+    quota = allocate(shares, target)
+    short = {t: max(0, quota[t] - have[t]) for t in shares}
+    total = sum(short.values())
+    weights = {t: n / total for t, n in short.items()} if total else dict(shares)
+    return allocate(weights, count)
 
 
 def trim_to_mix(
-    questions: Sequence[QuizQuestion], shares: Mapping[str, float], target: int
+    questions: Sequence[QuizQuestion], shares: Mapping[str, float], limit: int
 ) -> list[QuizQuestion]:
-    """At most ``target`` questions, near-duplicates out, keeping the type mix where the
+    """At most ``limit`` questions, near-duplicates out, keeping the type mix where the
     model's questions allow it; the first of each type in reply order win."""
     unique, _ = dedupe_questions(questions)
-    quota = allocate(shares, min(target, len(unique)))
+    quota = allocate(shares, min(limit, len(unique)))
     kept: list[QuizQuestion] = []
     for question in unique:
         if quota.get(question.type, 0) > 0:
             quota[question.type] -= 1
             kept.append(question)
     leftovers = [q for q in unique if q not in kept]
-    kept += leftovers[: min(target, len(unique)) - len(kept)]
+    kept += leftovers[: min(limit, len(unique)) - len(kept)]
     order = {id(q): n for n, q in enumerate(unique)}
     return sorted(kept, key=lambda q: order[id(q)])
 
@@ -387,17 +535,23 @@ def _type_counts(counts: Mapping[str, int]) -> str:
 
 
 def _card_line(card: Flashcard) -> str:
-    return json.dumps(
-        {
-            "id": card.id,
-            "term": card.term,
-            "question": card.question,
-            "answer": card.answers.concise,
-            "context": card.context,
-            "example": card.example,
-        },
-        ensure_ascii=False,
-    )
+    """One card as the quiz request lists it; facets a generator left out (None) are omitted."""
+    fields = {
+        "id": card.id,
+        "term": card.term,
+        "question": card.question,
+        "answer": card.answers.concise,
+        "common_mistakes": card.answers.common_mistakes,
+        "real_world_use_case": card.answers.real_world_use_case,
+        "context": card.context,
+        "example": card.example,
+    }
+    return json.dumps({k: v for k, v in fields.items() if v}, ensure_ascii=False)
+
+
+def _clip(text: str, size: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def _course_fields(ctx: GenerationContext) -> dict[str, str]:

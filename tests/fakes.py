@@ -12,6 +12,8 @@ from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, StopReason
 
 _CARD_LINE = re.compile(r'^\{"id": "([^"]+)"', re.M)
+# The lecture text of a flashcard request, inside its fence (see flashgen.prompts.fence).
+_MATERIAL = re.compile(r"<(material-[0-9a-f]+)>\n(.*)\n</\1>", re.S)
 
 
 def card_json(term: str) -> dict[str, object]:
@@ -82,15 +84,16 @@ def model_reply(request: CompletionRequest) -> str:
 
 def prompt_reply(prompt: str) -> str:
     """What a good model would answer: cards for a chunk, questions citing the given cards."""
-    if "<content>" in prompt:
-        content = prompt.split("<content>")[1]
+    quiz = re.search(r"Write exactly (\d+) questions", prompt)
+    if quiz is None:
+        content = _MATERIAL.search(prompt)
         asked = re.search(r"between (\d+) and (\d+) flashcards", prompt)
         count = (int(asked.group(1)) + int(asked.group(2))) // 2 if asked else 3
-        words = sorted(set(re.findall(r"[A-Za-z]{6,}", content)))[:count] or ["concept"]
+        text = content.group(2) if content else prompt
+        words = sorted(set(re.findall(r"[A-Za-z]{6,}", text)))[:count] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
-    ids = _CARD_LINE.findall(prompt.split("<flashcards>")[1])
-    found = re.search(r"Write exactly (\d+) questions", prompt)
-    asked = int(found.group(1)) if found else len(ids)
+    ids = _CARD_LINE.findall(prompt)
+    asked = int(quiz.group(1))
     return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(asked)]})
 
 
