@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flashgen.cleaning import clean_blocks
 from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import EXIT_TASKS_FAILED, LectureSkipped
 from flashgen.extract import Extraction, extract
@@ -55,23 +56,24 @@ def paragraphs(block: Block) -> list[str]:
 # --- the fixture lectures ---------------------------------------------------------------------
 
 
-def test_pdf_gives_one_block_per_page_with_headings_and_unwrapped_paragraphs(
+def test_pdf_gives_one_block_per_page_with_layout_headings_and_cleaning_unwraps_them(
     fixture_path: FixturePath,
 ) -> None:
     extraction = extract(lecture_at(fixture_path("lecture_sorting.pdf")))
     assert 1150 <= extraction.char_count <= 1350
     assert extraction.warnings == []
     assert [(b.page, b.slide) for b in extraction.blocks] == [(1, None), (2, None), (3, None)]
-    headings = [paragraphs(b)[0] for b in extraction.blocks]
+    blocks = clean_blocks(extraction.blocks, "pdf")
+    headings = [paragraphs(b)[0] for b in blocks]
     assert headings == ["# Sorting algorithms", "# Divide and conquer", "# Lower bounds"]
-    for block in extraction.blocks:
+    for block in blocks:
         body = paragraphs(block)[1:]
         assert body and not any(p.startswith("#") for p in body)
         assert not any("\n" in p for p in body), "hard-wrapped lines should be joined"
-    page_1 = extraction.blocks[0].text
+    page_1 = blocks[0].text
     assert (
         "A stable sort is a sort that preserves the relative order of elements with equal keys."
-        in paragraphs(extraction.blocks[0])
+        in page_1  # lines set at an even pitch: no layout cue says where a paragraph ends
     )
     assert "Insertion sort builds the sorted list one element at a time" in page_1
     assert "Quicksort refers to a divide-and-conquer algorithm" in extraction.blocks[1].text
