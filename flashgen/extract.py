@@ -16,6 +16,7 @@ from typing import Any
 from flashgen import pdf_layout
 from flashgen.errors import LectureSkipped
 from flashgen.models import Block, Lecture, LectureKind
+from flashgen.textcodec import decode_unicode
 
 # Fewer meaningful characters than this and a lecture is treated as empty.
 MIN_TEXT_CHARS = 20
@@ -73,18 +74,21 @@ def _looks_binary(data: bytes) -> bool:
 
 def _extract_text_file(path: Path) -> Extraction:
     data = path.read_bytes()
-    if _looks_binary(data):
-        raise LectureSkipped(
-            "binary data in a text file",
-            f"{path.name} is not plain text: save it as UTF-8 text or give it its real extension",
-        )
     warnings: list[str] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Most non-UTF-8 lecture notes come from Windows editors; cp1252 keeps their accents.
-        text = data.decode("cp1252", errors="replace")
-        warnings.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as UTF-8)")
+    text = decode_unicode(data)
+    if text is None:
+        if _looks_binary(data):
+            raise LectureSkipped(
+                "binary data in a text file",
+                f"{path.name} is not plain text: save it as UTF-8 text or give it its real "
+                "extension",
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Most non-UTF-8 lecture notes come from Windows editors; cp1252 keeps their accents.
+            text = data.decode("cp1252", errors="replace")
+            warnings.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as UTF-8)")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Extraction([Block(text=text)], warnings)
 

@@ -208,6 +208,39 @@ def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
     assert extraction.warnings == []
 
 
+UNICODE_TEXT = "# Auslese\n\nDie Auslese (отбор, 選択) wählt Individuen mit Merkmalen.\n"
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"],
+    ids=["utf16-bom", "utf16le-no-bom", "utf16be-no-bom", "utf32-bom", "utf8-bom"],
+)
+def test_unicode_text_with_or_without_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    # "utf-16" and "utf-32" write a byte-order mark; the -le/-be forms write none
+    extraction = extract_file(tmp_path, "auslese.txt", UNICODE_TEXT.encode(encoding))
+    assert extraction.blocks == [Block(text=UNICODE_TEXT)]
+    assert extraction.warnings == []
+
+
+def test_utf16_fixture_with_crlf_is_cleaned_like_any_text() -> None:
+    path = Path(__file__).parent / "fixtures" / "cleaning" / "auslese_utf16.txt"
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    [block] = clean_blocks(extract(lecture_at(path)).blocks, "txt")
+    assert block.text == (
+        "Die Auslese ist der Vorgang, bei dem Individuen mit vererbbaren Merkmalen mehr "
+        "Nachkommen haben.\n\nDer Preis ist \\( p = 2 \\) Euro."
+    )
+
+
+def test_utf16_course_toml_is_read(tmp_path: Path) -> None:
+    (tmp_path / "bio").mkdir()
+    toml = 'name = "Biologie für Einsteiger"\nlanguage = "German"\n'
+    (tmp_path / "bio" / "course.toml").write_bytes(toml.encode("utf-16"))
+    course = load_course(tmp_path, "bio")
+    assert (course.name, course.language) == ("Biologie für Einsteiger", "German")
+
+
 def test_crlf_and_lone_cr_line_ends_are_normalised(tmp_path: Path) -> None:
     content = b"# Title\r\n\r\nLine one of the body.\r\nLine two.\rLine three.\r\n"
     extraction = extract_file(tmp_path, "lec.txt", content)
