@@ -31,8 +31,12 @@ class Line:
     chars: list[str] = field(default_factory=list)
     sizes: list[float] = field(default_factory=list)
     mono: int = 0
+    # whether the first letter or digit is monospace: prose naming identifiers starts in prose
+    starts_mono: bool | None = None
     top: float = 0.0
     bottom: float = 0.0
+    left: float = 0.0
+    widths: list[float] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -43,8 +47,12 @@ class Line:
         return sorted(self.sizes)[len(self.sizes) // 2] if self.sizes else 0.0
 
     @property
+    def char_width(self) -> float:
+        return sorted(self.widths)[len(self.widths) // 2] if self.widths else 0.0
+
+    @property
     def is_code(self) -> bool:
-        return self.mono > 0.6 * max(1, len(self.sizes))
+        return bool(self.starts_mono) and self.mono > 0.6 * max(1, len(self.sizes))
 
 
 def page_lines(textpage: Any) -> list[Line]:
@@ -62,7 +70,7 @@ def page_lines(textpage: Any) -> list[Line]:
             continue
         if char in "\t\xa0":
             char = " "
-        _, bottom, _, top = textpage.get_charbox(index, loose=True)
+        left, bottom, right, top = textpage.get_charbox(index, loose=True)
         height = top - bottom
         middle = (top + bottom) / 2
         new_line = current.sizes and not (current.bottom <= middle <= current.top)
@@ -74,12 +82,15 @@ def page_lines(textpage: Any) -> list[Line]:
                 current.chars.append(" ")
             continue
         if not current.sizes:
-            current.top, current.bottom = top, bottom
+            current.top, current.bottom, current.left = top, bottom, left
         current.chars.append(char)
         current.sizes.append(round(height, 1))
+        current.widths.append(right - left)
         pdfium_c.FPDFText_GetFontInfo(textpage.raw, index, name, len(name), ctypes.byref(flags))
-        if _MONOSPACE.search(name.value.decode("latin-1")):
-            current.mono += 1
+        mono = bool(_MONOSPACE.search(name.value.decode("latin-1")))
+        current.mono += mono
+        if current.starts_mono is None and char.isalnum():
+            current.starts_mono = mono
     if current.sizes:
         lines.append(current)
     return [line for line in lines if line.text]
@@ -98,6 +109,7 @@ def page_text(lines: list[Line], body: float) -> str:
     """One page written for the cleaning stage (see the module docstring)."""
     out: list[str] = []
     in_code = False
+    margin = 0.0
     previous: Line | None = None
     pitches = sorted(a.top - b.top for a, b in itertools.pairwise(lines) if a.top > b.top)
     pitch = pitches[len(pitches) // 2] if pitches else 0.0
@@ -124,7 +136,8 @@ def page_text(lines: list[Line], body: float) -> str:
             if not in_code:
                 out += ["", "```"]
                 in_code = True
-            out.append(line.text)
+                margin = min(code.left for code in _code_run(lines, line))
+            out.append(_code_line(line, margin))
         else:
             if gap:
                 out.append("")
@@ -133,3 +146,20 @@ def page_text(lines: list[Line], body: float) -> str:
     if in_code:
         out.append("```")
     return "\n".join(out)
+
+
+def _code_run(lines: list[Line], first: Line) -> list[Line]:
+    """The consecutive code lines starting at ``first``."""
+    run = []
+    for line in lines[lines.index(first) :]:
+        if not line.is_code:
+            break
+        run.append(line)
+    return run
+
+
+def _code_line(line: Line, margin: float) -> str:
+    """A code line with its indentation, counted in the monospace font's character width."""
+    width = line.char_width
+    indent = round((line.left - margin) / width) if width > 0 else 0
+    return " " * max(indent, 0) + "".join(line.chars).strip()

@@ -251,3 +251,30 @@ def test_real_lecture_chunks_keep_code_and_math_whole(
     for size in (300, 1000):
         for chunk in chunk_blocks(path.stem, blocks, size=size, overlap=size // 10):
             assert_whole_spans(chunk.text)
+
+
+def test_real_beamer_slides_keep_code_indented_in_fences_and_titles_as_headings() -> None:
+    path = REAL_LECTURES / "programming-de" / "prog2_exceptions_slides.pdf"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = clean_blocks(extract(Lecture(id="s", path=path, kind="pdf")).blocks, "pdf")
+    page_2 = blocks[1].text
+    assert page_2.startswith("# Was kann schiefgehen?\n\n```\npublic class ReciprocalCalculator")
+    assert "\n        int value = Integer.parseInt(content);\n" in page_2
+    assert "- Beispiele: IOException, FileNotFoundException" in blocks[2].text
+
+
+def test_real_biology_pdfs_have_their_ligatures_mended() -> None:
+    folder = REAL_LECTURES / "biology"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found (real lecture files are beside the repository)")
+    texts = {}
+    for name in ("notes", "slides"):
+        path = folder / f"bio180_08-extensions-to-mendel_{name}.pdf"
+        blocks = clean_blocks(extract(Lecture(id=name, path=path, kind="pdf")).blocks, "pdf")
+        texts[name] = "\n".join(block.text for block in blocks)
+    assert "Introduce putting genes on chromosomes" in texts["notes"]
+    assert "dominance relationships" in texts["notes"]
+    for word in ("question", "patterns", "Genetic recombination", "Co-dominance"):
+        assert word in texts["slides"], word
+    assert not re.search(r"[a-z][3>U][a-z]", texts["slides"] + texts["notes"])
