@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashgen import pdf_layout
+from flashgen import omml, pdf_layout
 from flashgen.errors import LectureSkipped
 from flashgen.models import Block, Lecture, LectureKind
 from flashgen.textcodec import decode_unicode
@@ -132,6 +132,26 @@ def _extract_pdf(path: Path) -> Extraction:
 
 # Slide number, footer and date placeholders (PP_PLACEHOLDER 13, 15, 16): furniture, not content.
 _FURNITURE_PLACEHOLDERS = {13, 15, 16}
+# Equations sit in mc:AlternateContent (an OMML choice, a picture fallback), which python-pptx
+# does not list among a slide's shapes.
+_ALTERNATE_TEXT = (
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Choice"
+    "//{http://schemas.openxmlformats.org/drawingml/2006/main}p"
+)
+_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+_TITLE_MAX_CHARS = 100
+
+
+def _frame_text(shape: Any) -> str:
+    """A text frame's paragraphs: list items in a body placeholder, else one paragraph each."""
+    paragraphs = [
+        (paragraph.level, " ".join(omml.paragraph_text(paragraph._p).split()))
+        for paragraph in shape.text_frame.paragraphs
+    ]
+    paragraphs = [(level, text) for level, text in paragraphs if text]
+    if getattr(shape, "is_placeholder", False) and len(paragraphs) > 1:
+        return "\n".join(f"{'  ' * level}- {text}" for level, text in paragraphs)
+    return "\n\n".join(text for _, text in paragraphs)
 
 
 def _shape_texts(shapes: Any) -> Iterator[str]:
@@ -144,10 +164,34 @@ def _shape_texts(shapes: Any) -> Iterator[str]:
         if getattr(shape, "shape_type", None) == 6:  # group: its children hold the text
             yield from _shape_texts(shape.shapes)
         elif getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
-            yield shape.text_frame.text.strip()
+            yield _frame_text(shape)
         elif getattr(shape, "has_table", False):
             for row in shape.table.rows:
                 yield " | ".join(cell.text.strip() for cell in row.cells)
+
+
+def _equation_texts(slide: Any) -> Iterator[str]:
+    for alternate in slide.shapes._spTree.iter(_ALTERNATE):
+        for paragraph in alternate.iterfind(f".//{_ALTERNATE_TEXT}"):
+            text = " ".join(omml.paragraph_text(paragraph).split())
+            if text:
+                yield text
+
+
+def _title_shape(slide: Any) -> Any:
+    """The title placeholder, else the topmost text box holding one short line."""
+    if slide.shapes.title is not None:
+        return slide.shapes.title
+    boxes = [
+        shape
+        for shape in slide.shapes
+        if getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip()
+    ]
+    if not boxes:
+        return None
+    top = min(boxes, key=lambda shape: shape.top or 0)
+    lines = [p for p in top.text_frame.paragraphs if p.text.strip()]
+    return top if len(lines) == 1 and len(lines[0].text.strip()) <= _TITLE_MAX_CHARS else None
 
 
 def _extract_pptx(path: Path) -> Extraction:
@@ -159,14 +203,16 @@ def _extract_pptx(path: Path) -> Extraction:
         raise LectureSkipped("corrupt PPTX", "open and save the file again in PowerPoint") from exc
     blocks = []
     for number, slide in enumerate(presentation.slides, start=1):
-        title_shape = slide.shapes.title
-        title = title_shape.text_frame.text.strip() if title_shape is not None else ""
+        title_shape = _title_shape(slide)
+        title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
         title_id = title_shape.shape_id if title_shape is not None else None
-        body = list(_shape_texts(s for s in slide.shapes if s.shape_id != title_id))
         parts = [f"# {title}"] if title else []
-        parts.extend(body)
+        parts.extend(_shape_texts(s for s in slide.shapes if s.shape_id != title_id))
+        parts.extend(_equation_texts(slide))
         if slide.has_notes_slide:
-            notes = slide.notes_slide.notes_text_frame.text.strip()
+            # Notes are kept, marked, in one paragraph after the slide: they often hold the
+            # explanation the bullets leave out, and the mark lets a generator weigh them apart.
+            notes = " ".join(slide.notes_slide.notes_text_frame.text.split())
             if notes:
                 parts.append(f"Speaker notes: {notes}")
         if parts:
