@@ -110,10 +110,13 @@ def _extract_pdf(path: Path) -> Extraction:
             "corrupt PDF", "the file is damaged or incomplete: export it again"
         ) from exc
     pages = []
+    landscape = []
     try:
         for page in document:
             textpage = page.get_textpage()
             pages.append(pdf_layout.page_lines(textpage))
+            width, height = page.get_size()
+            landscape.append(width > height)
             textpage.close()
             page.close()
     finally:
@@ -121,7 +124,7 @@ def _extract_pdf(path: Path) -> Extraction:
     body = pdf_layout.body_size(pages)
     blocks = []
     for number, lines in enumerate(pages, start=1):
-        text = pdf_layout.page_text(lines, body)
+        text = pdf_layout.page_text(lines, body, slide=landscape[number - 1])
         if text.strip():
             blocks.append(Block(text=text, page=number))
     return Extraction(blocks)

@@ -278,3 +278,6 @@ def test_real_biology_pdfs_have_their_ligatures_mended() -> None:
     for word in ("question", "patterns", "Genetic recombination", "Co-dominance"):
         assert word in texts["slides"], word
     assert not re.search(r"[a-z][3>U][a-z]", texts["slides"] + texts["notes"])
+    # titles set in the body's size are found as the short first line of a slide
+    assert "\n# III. Linkage\n" in f"\n{texts['slides']}\n"
+    assert "# I. The discovery of genetic recombination" in texts["slides"]
