@@ -237,15 +237,36 @@ def _extract_docx(path: Path) -> Extraction:
     parts: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            parts.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+            rows = (" | ".join(" ".join(c.text.split()) for c in row.cells) for row in item.rows)
+            parts.append("\n".join(rows))
             continue
-        text = item.text.strip()
+        text = " ".join(omml.paragraph_text(item._p).split())
         if not text:
             continue
         style = (item.style.name if item.style is not None else "") or ""
         level = _heading_level(style)
-        parts.append(f"{'#' * level} {text}" if level else text)
+        list_level = _list_level(item, style)
+        if level:
+            parts.append(f"{'#' * level} {text}")
+        elif list_level is not None:
+            # the items of one list are consecutive lines (the cleaned-text contract)
+            item_line = f"{'  ' * list_level}- {text}"
+            if parts and parts[-1].lstrip().startswith("- "):
+                parts[-1] += f"\n{item_line}"
+            else:
+                parts.append(item_line)
+        else:
+            parts.append(text)
     return Extraction([Block(text="\n\n".join(parts))])
+
+
+def _list_level(paragraph: Any, style_name: str) -> int | None:
+    """The nesting level of a list paragraph (Word numbering or a List style), else None."""
+    properties = paragraph._p.pPr
+    numbering = properties.numPr if properties is not None else None
+    if numbering is not None and numbering.numId is not None and numbering.numId.val != 0:
+        return int(numbering.ilvl.val) if numbering.ilvl is not None else 0
+    return 0 if style_name.startswith("List") else None
 
 
 def _heading_level(style_name: str) -> int:

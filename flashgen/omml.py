@@ -18,6 +18,7 @@ _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_TAGS = {f"{_A}t", f"{_W}t"}
+_BREAK_TAGS = {f"{_A}br", f"{_W}tab", f"{_W}br", f"{_W}cr"}
 _NARY = {"∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∮": r"\oint", "⋃": r"\bigcup", "⋂": r"\bigcap"}
 _SYMBOLS = {
     "≤": r"\le",
@@ -53,8 +54,8 @@ def _walk(element: Any, parts: list[str]) -> None:
             parts.extend(f" {inline(_math(m))} " for m in maths)
         elif tag in _TEXT_TAGS:
             parts.append(child.text or "")
-        elif tag == f"{_A}br":
-            parts.append("\n")
+        elif tag in _BREAK_TAGS:
+            parts.append(" ")  # tabs and line breaks inside a paragraph separate words
         else:
             _walk(child, parts)
 

@@ -281,3 +281,24 @@ def test_real_biology_pdfs_have_their_ligatures_mended() -> None:
     # titles set in the body's size are found as the short first line of a slide
     assert "\n# III. Linkage\n" in f"\n{texts['slides']}\n"
     assert "# I. The discovery of genetic recombination" in texts["slides"]
+
+
+def test_docx_paragraph_broken_inside_a_sentence_is_joined_and_form_blanks_dropped() -> None:
+    text = "Name: ________\n\n2pts: they pass the\n\nacquired trait on.\n\n# Next"
+    assert clean_text(text, "docx") == ("Name:\n\n2pts: they pass the acquired trait on.\n\n# Next")
+    # Markdown authors mean their blank lines: no joining there
+    assert clean_text("ends with the\n\nnext one", "md") == "ends with the\n\nnext one"
+
+
+def test_real_docx_lists_are_items_and_tabbed_fields_stay_apart() -> None:
+    folder = REAL_LECTURES / "biology"
+    path = folder / "bio180_practice-exam-01.docx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    [block] = clean_blocks(extract(Lecture(id="e", path=path, kind="docx")).blocks, "docx")
+    assert block.text.startswith("Biology 180 Practice Exam 1 Name:\n\nSpring 2015\n\n")
+    assert "Question 1 2 points" in block.text
+    assert "(2) pass the acquired trait to their offsprintg." in block.text
+    handout = REAL_LECTURES / "library-git" / "librarycarpentry-git_handout.docx"
+    [block] = clean_blocks(extract(Lecture(id="h", path=handout, kind="docx")).blocks, "docx")
+    assert "- 17:45-18:25 Git and Github\n- 18:30-19:25 Github pages and Markdown\n" in block.text

@@ -35,6 +35,10 @@ from flashgen.models import Block, LectureKind
 
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?!\w)")
 _CODE_MARKS = re.compile(r"(`+)(.+?)\1")
+_INNER_TABS = re.compile(r"(?<=\S)\t+")
+_FORM_BLANK = re.compile(r"_{4,}")  # "Name: ________" in exam sheets: a field, not content
+_OPEN_END = re.compile(r"[^\W\d_,]$|,$")
+_STRUCTURE = re.compile(r"#{1,6} |- |\d{1,3}[.)] |```|.* \| |Speaker notes: ")
 _HYPHEN_RUN = re.compile("[-\u2010\u2011]\u00ad+[-\u2010\u2011]")
 
 
@@ -61,9 +65,31 @@ def clean_text(text: str, kind: LectureKind) -> str:
         if segment.is_code:
             parts.append(segment.text)
             continue
-        prose = markup.clean_prose(segment.text, markdown=markdown)
-        parts.append(reflow(prose, repair_hyphens=kind == "pdf"))
+        prose = _INNER_TABS.sub(" ", markup.clean_prose(segment.text, markdown=markdown))
+        if kind in ("pdf", "docx"):
+            prose = _FORM_BLANK.sub("", prose)
+        prose = reflow(prose, repair_hyphens=kind == "pdf")
+        if kind in ("pdf", "docx"):
+            prose = _join_broken_paragraphs(prose)
+        parts.append(prose)
     return "\n\n".join(part for part in parts if part.strip())
+
+
+def _join_broken_paragraphs(text: str) -> str:
+    """Paragraphs split inside a sentence (Enter pressed mid-sentence in Word) joined again."""
+    blocks = text.split("\n\n")
+    joined: list[str] = []
+    for block in blocks:
+        broken = joined and _OPEN_END.search(joined[-1]) and block[:1].islower()
+        if broken and _is_prose(joined[-1]) and _is_prose(block):
+            joined[-1] += f" {block}"
+            continue
+        joined.append(block)
+    return "\n\n".join(joined)
+
+
+def _is_prose(block: str) -> bool:
+    return "\n" not in block and not _STRUCTURE.match(block)
 
 
 def _normalise_hyphens(text: str) -> str:
