@@ -82,7 +82,7 @@ def test_lists_nest_and_join_their_wrapped_lines() -> None:
 
 def test_code_blocks_stay_verbatim_in_fences_with_their_language() -> None:
     text = cleaned_fixture("evolution_notes.md")
-    assert "```\ndef fitness(offspring, mean):\n\n    return offspring / mean\n```" in text
+    assert "```python\ndef fitness(offspring, mean):\n\n    return offspring / mean\n```" in text
     assert "```r\nmean(x)\n```" in text
 
 

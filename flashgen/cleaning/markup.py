@@ -18,6 +18,8 @@ from flashgen.cleaning import latex
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _FENCE_OPEN = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\s*\.?([\w+#.-]*)[^`]*$")
 _LIQUID_HIGHLIGHT = re.compile(r"^\s*\{%-?\s*highlight\s+([\w+-]+)[^%]*%\}\s*$")
+_FENCE_CLASS = re.compile(r"^\s*\{:\s*\.(?:language-)?([\w+#-]+)\s*\}\s*$")
+_NOT_LANGUAGES = {"output", "error", "warning", "source", "callout", "challenge", "solution"}
 _LIQUID_END_HIGHLIGHT = re.compile(r"^\s*\{%-?\s*endhighlight\s*-?%\}\s*$")
 
 _REMOVED_WITH_CONTENT = [
@@ -119,6 +121,10 @@ def split_fences(text: str) -> Iterator[Segment]:
             body.append(code_line[len(indent) :] if code_line.startswith(indent) else code_line)
             index += 1
         index += 1  # the closing fence (an unclosed fence runs to the end, as in CommonMark)
+        # Carpentries lessons name the language after the fence: "{: .language-python}"
+        attribute = _FENCE_CLASS.match(lines[index]) if index < len(lines) else None
+        if attribute and not language and attribute.group(1) not in _NOT_LANGUAGES:
+            language = attribute.group(1)
         while body and not body[-1].strip():
             body.pop()
         if any(code_line.strip() for code_line in body):
