@@ -302,3 +302,10 @@ def test_real_docx_lists_are_items_and_tabbed_fields_stay_apart() -> None:
     handout = REAL_LECTURES / "library-git" / "librarycarpentry-git_handout.docx"
     [block] = clean_blocks(extract(Lecture(id="h", path=handout, kind="docx")).blocks, "docx")
     assert "- 17:45-18:25 Git and Github\n- 18:30-19:25 Github pages and Markdown\n" in block.text
+
+
+def test_tags_in_rendered_text_are_content_but_in_markdown_are_markup() -> None:
+    text = "Use the <strong> element for importance, <br> for breaks."
+    assert clean_text(text, "pdf") == text
+    assert clean_text(text, "docx") == text
+    assert "<" not in clean_text(text, "md")

@@ -59,13 +59,15 @@ def clean_text(text: str, kind: LectureKind) -> str:
     """One block's text cleaned to the contract."""
     text = _normalise_hyphens(text)
     markdown = kind == "md"
+    source = kind in ("md", "txt")  # markup written by hand, not text as a reader saw it
     title, text = markup.split_front_matter(text) if kind in ("md", "txt") else (None, text)
     parts = [f"# {title}"] if title else []
     for segment in markup.split_fences(text):
         if segment.is_code:
             parts.append(segment.text)
             continue
-        prose = _INNER_TABS.sub(" ", markup.clean_prose(segment.text, markdown=markdown))
+        prose = markup.clean_prose(segment.text, markdown=markdown, source=source)
+        prose = _INNER_TABS.sub(" ", prose)
         if kind in ("pdf", "docx"):
             prose = _FORM_BLANK.sub("", prose)
         prose = reflow(prose, repair_hyphens=kind == "pdf")

@@ -147,11 +147,15 @@ class _Held:
         return _HELD.sub(lambda match: self.spans[int(match.group(1))], text)
 
 
-def clean_prose(text: str, *, markdown: bool) -> str:
-    """Prose with markup removed; code spans and math (normalised) kept as they are."""
+def clean_prose(text: str, *, markdown: bool, source: bool = True) -> str:
+    """Prose with markup removed; code spans and math (normalised) kept as they are.
+
+    ``source`` is False for text as its reader saw it (PDF, PPTX, DOCX): a tag written there is
+    content ("the <p> element"), so only math and LaTeX commands are handled.
+    """
     held = _Held()
-    for pattern in _REMOVED_WITH_CONTENT:
-        text = pattern.sub("", text)
+    if source:
+        text = _remove_html_and_liquid(text)
     if markdown:
         text = _CODE_SPAN.sub(lambda match: held.hold(match.group(0)), text)
     pieces: list[str] = []
@@ -160,15 +164,8 @@ def clean_prose(text: str, *, markdown: bool) -> str:
         pieces += [text[position:start], held.hold(normalised)]
         position = end
     text = "".join([*pieces, text[position:]])
-    text = _LIQUID.sub("", text)
-    text = _HTML_HEADING.sub(
-        lambda match: f"\n\n{'#' * int(match.group(1))} {match.group(2).strip()}\n\n", text
-    )
-    text = _HTML_BREAK.sub("\n", text)
-    text = _HTML_TAG.sub("", text)
-    text = _HTML_DECLARATION.sub("", text)
-    for entity, character in _ENTITIES.items():
-        text = text.replace(entity, character)
+    if source:
+        text = _remove_tags(text)
     if markdown:
         text = _IMAGE.sub("", text)
         text = _REFERENCE_DEFINITION.sub("", text)
@@ -183,3 +180,24 @@ def clean_prose(text: str, *, markdown: bool) -> str:
         text = _MARKDOWN_ESCAPE.sub(lambda match: held.hold(match.group(1)), text)
     text = latex.strip_commands(text)
     return held.restore(text)
+
+
+def _remove_html_and_liquid(text: str) -> str:
+    """Comments, scripts and captions, with their content (before math is looked for)."""
+    for pattern in _REMOVED_WITH_CONTENT:
+        text = pattern.sub("", text)
+    return text
+
+
+def _remove_tags(text: str) -> str:
+    """Liquid and HTML tags out (their content stays); HTML headings as Markdown headings."""
+    text = _LIQUID.sub("", text)
+    text = _HTML_HEADING.sub(
+        lambda match: f"\n\n{'#' * int(match.group(1))} {match.group(2).strip()}\n\n", text
+    )
+    text = _HTML_BREAK.sub("\n", text)
+    text = _HTML_TAG.sub("", text)
+    text = _HTML_DECLARATION.sub("", text)
+    for entity, character in _ENTITIES.items():
+        text = text.replace(entity, character)
+    return text
