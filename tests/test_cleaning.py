@@ -309,3 +309,7 @@ def test_tags_in_rendered_text_are_content_but_in_markdown_are_markup() -> None:
     assert clean_text(text, "pdf") == text
     assert clean_text(text, "docx") == text
     assert "<" not in clean_text(text, "md")
+
+
+def test_nested_pandoc_spans_keep_their_text() -> None:
+    assert clean_text("[[Hinweis: catch]{.ex}]{.slides}", "md") == "Hinweis: catch"

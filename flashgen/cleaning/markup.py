@@ -170,7 +170,8 @@ def clean_prose(text: str, *, markdown: bool, source: bool = True) -> str:
         text = _IMAGE.sub("", text)
         text = _REFERENCE_DEFINITION.sub("", text)
         text = _FOOTNOTE_REFERENCE.sub("", text)
-        text = _SPAN_WITH_ATTRIBUTES.sub(r"\1", text)
+        for _ in range(3):  # nested spans: [[Hinweis]{.ex}]{.slides}
+            text = _SPAN_WITH_ATTRIBUTES.sub(r"\1", text)
         text = _LINK.sub(r"\1", text)
         text = _REFERENCE_LINK.sub(r"\1", text)
         text = _AUTOLINK.sub(r"\1", text)
