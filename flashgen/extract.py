@@ -143,6 +143,7 @@ _ALTERNATE_TEXT = (
 )
 _ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
 _TITLE_MAX_CHARS = 100
+_NUMBERED = re.compile(r"\d{1,3}[.)]\s")
 
 
 def _frame_text(shape: Any) -> str:
@@ -153,7 +154,11 @@ def _frame_text(shape: Any) -> str:
     ]
     paragraphs = [(level, text) for level, text in paragraphs if text]
     if getattr(shape, "is_placeholder", False) and len(paragraphs) > 1:
-        return "\n".join(f"{'  ' * level}- {text}" for level, text in paragraphs)
+        return "\n".join(
+            # an item the author numbered by hand ("1. Why models?") stays a numbered item
+            f"{'  ' * level}{'' if _NUMBERED.match(text) else '- '}{text}"
+            for level, text in paragraphs
+        )
     return "\n\n".join(text for _, text in paragraphs)
 
 

@@ -313,3 +313,14 @@ def test_tags_in_rendered_text_are_content_but_in_markdown_are_markup() -> None:
 
 def test_nested_pandoc_spans_keep_their_text() -> None:
     assert clean_text("[[Hinweis: catch]{.ex}]{.slides}", "md") == "Hinweis: catch"
+
+
+def test_real_pptx_keeps_numbered_items_and_joins_a_sentence_split_over_paragraphs() -> None:
+    path = REAL_LECTURES / "social-modelling" / "week1-basics-of-agent-based-modelling.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = clean_blocks(extract(Lecture(id="w", path=path, kind="pptx")).blocks, "pptx")
+    text = "\n\n".join(block.text for block in blocks)
+    assert "\n1. Why models? Complex Social Behavior\n2. Agent-Based Modelling (ABM)" in text
+    assert "Are simulation results alone evidence that humans behave in one way" in text
+    assert "\nSpeaker notes: Does ABM provide empirical evidence?" in text

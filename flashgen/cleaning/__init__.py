@@ -71,14 +71,14 @@ def clean_text(text: str, kind: LectureKind) -> str:
         if kind in ("pdf", "docx"):
             prose = _FORM_BLANK.sub("", prose)
         prose = reflow(prose, repair_hyphens=kind == "pdf")
-        if kind in ("pdf", "docx"):
+        if kind in ("pdf", "docx", "pptx"):
             prose = _join_broken_paragraphs(prose)
         parts.append(prose)
     return "\n\n".join(part for part in parts if part.strip())
 
 
 def _join_broken_paragraphs(text: str) -> str:
-    """Paragraphs split inside a sentence (Enter pressed mid-sentence in Word) joined again."""
+    """Paragraphs split inside a sentence (Enter pressed mid-sentence in Word or PowerPoint)."""
     blocks = text.split("\n\n")
     joined: list[str] = []
     for block in blocks:
