@@ -8,6 +8,7 @@ anything else keeps its characters in order. Mathematical italic letters (𝐸) 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_TAGS = {f"{_A}t", f"{_W}t"}
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\\\)\s+([.,;:!?)])")
 _BREAK_TAGS = {f"{_A}br", f"{_W}tab", f"{_W}br", f"{_W}cr"}
 _NARY = {"∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∮": r"\oint", "⋃": r"\bigcup", "⋂": r"\bigcap"}
 _SYMBOLS = {
@@ -43,7 +45,8 @@ def paragraph_text(paragraph: Any) -> str:
     """The text of a ``a:p`` or ``w:p`` element, equations as ``\\( … \\)``."""
     parts: list[str] = []
     _walk(paragraph, parts)
-    return "".join(parts)
+    # equations are padded with spaces so they never run into a word; not before punctuation
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\\)\1", "".join(parts))
 
 
 def _walk(element: Any, parts: list[str]) -> None:
