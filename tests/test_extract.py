@@ -349,3 +349,20 @@ def test_pptx_slide_without_a_title_placeholder_takes_its_top_line_as_title() ->
     blocks = extract(lecture_at(path)).blocks
     slide_5 = next(block for block in blocks if block.slide == 5)
     assert slide_5.text.startswith("# Why document code?\n\nIs project documentation important?")
+
+
+def test_office_math_becomes_latex_inline_math() -> None:
+    from lxml import etree
+
+    from flashgen.omml import paragraph_text
+
+    m = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    paragraph = etree.fromstring(
+        f'<a:p xmlns:a="{a}" xmlns:m="{m}"><a:r><a:t>Mean </a:t></a:r><m:oMath>'
+        "<m:f><m:num><m:sSub><m:e><m:r><m:t>𝑥</m:t></m:r></m:e><m:sub><m:r><m:t>1</m:t></m:r>"
+        "</m:sub></m:sSub><m:r><m:t>+</m:t></m:r><m:r><m:t>𝑦</m:t></m:r></m:num>"
+        "<m:den><m:r><m:t>2</m:t></m:r></m:den></m:f><m:r><m:t>≤</m:t></m:r>"
+        "<m:rad><m:e><m:r><m:t>𝑧</m:t></m:r></m:e></m:rad></m:oMath><a:r><a:t>.</a:t></a:r></a:p>"
+    )
+    assert paragraph_text(paragraph) == r"Mean  \( \frac{x_1+y}{2}\le \sqrt{z} \)."
