@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from flashgen.cleaning import clean_blocks
 from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import EXIT_TASKS_FAILED, LectureSkipped
 from flashgen.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FixturePath = Callable[[str], Path]
+REAL_LECTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
 # the `make_course` fixture of conftest.py (a fixture: tests/export has its own conftest module)
 MakeCourse = Callable[..., Path]
 
@@ -55,23 +57,24 @@ def paragraphs(block: Block) -> list[str]:
 # --- the fixture lectures ---------------------------------------------------------------------
 
 
-def test_pdf_gives_one_block_per_page_with_headings_and_unwrapped_paragraphs(
+def test_pdf_gives_one_block_per_page_with_layout_headings_and_cleaning_unwraps_them(
     fixture_path: FixturePath,
 ) -> None:
     extraction = extract(lecture_at(fixture_path("lecture_sorting.pdf")))
     assert 1150 <= extraction.char_count <= 1350
     assert extraction.warnings == []
     assert [(b.page, b.slide) for b in extraction.blocks] == [(1, None), (2, None), (3, None)]
-    headings = [paragraphs(b)[0] for b in extraction.blocks]
+    blocks = clean_blocks(extraction.blocks, "pdf")
+    headings = [paragraphs(b)[0] for b in blocks]
     assert headings == ["# Sorting algorithms", "# Divide and conquer", "# Lower bounds"]
-    for block in extraction.blocks:
+    for block in blocks:
         body = paragraphs(block)[1:]
         assert body and not any(p.startswith("#") for p in body)
         assert not any("\n" in p for p in body), "hard-wrapped lines should be joined"
-    page_1 = extraction.blocks[0].text
+    page_1 = blocks[0].text
     assert (
         "A stable sort is a sort that preserves the relative order of elements with equal keys."
-        in paragraphs(extraction.blocks[0])
+        in page_1  # lines set at an even pitch: no layout cue says where a paragraph ends
     )
     assert "Insertion sort builds the sorted list one element at a time" in page_1
     assert "Quicksort refers to a divide-and-conquer algorithm" in extraction.blocks[1].text
@@ -90,9 +93,9 @@ def test_pptx_gives_one_block_per_slide_with_title_bullets_and_notes(
         assert parts[0] == f"# {title}"
         assert all(title not in part for part in parts[1:]), "title repeated in the body"
     first, second, third = (paragraphs(b) for b in extraction.blocks)
-    assert first[1] == (
-        "A hash table is a data structure that maps keys to values through a hash function.\n"
-        "A collision occurs when two keys hash to the same bucket."
+    assert first[1] == (  # the paragraphs of a body placeholder are its bullets
+        "- A hash table is a data structure that maps keys to values through a hash function.\n"
+        "- A collision occurs when two keys hash to the same bucket."
     )
     assert first[-1] == (
         "Speaker notes: Remind students that collisions are unavoidable by the pigeonhole "
@@ -206,6 +209,39 @@ def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
     assert extraction.warnings == []
 
 
+UNICODE_TEXT = "# Auslese\n\nDie Auslese (отбор, 選択) wählt Individuen mit Merkmalen.\n"
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"],
+    ids=["utf16-bom", "utf16le-no-bom", "utf16be-no-bom", "utf32-bom", "utf8-bom"],
+)
+def test_unicode_text_with_or_without_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    # "utf-16" and "utf-32" write a byte-order mark; the -le/-be forms write none
+    extraction = extract_file(tmp_path, "auslese.txt", UNICODE_TEXT.encode(encoding))
+    assert extraction.blocks == [Block(text=UNICODE_TEXT)]
+    assert extraction.warnings == []
+
+
+def test_utf16_fixture_with_crlf_is_cleaned_like_any_text() -> None:
+    path = Path(__file__).parent / "fixtures" / "cleaning" / "auslese_utf16.txt"
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    [block] = clean_blocks(extract(lecture_at(path)).blocks, "txt")
+    assert block.text == (
+        "Die Auslese ist der Vorgang, bei dem Individuen mit vererbbaren Merkmalen mehr "
+        "Nachkommen haben.\n\nDer Preis ist \\( p = 2 \\) Euro."
+    )
+
+
+def test_utf16_course_toml_is_read(tmp_path: Path) -> None:
+    (tmp_path / "bio").mkdir()
+    toml = 'name = "Biologie für Einsteiger"\nlanguage = "German"\n'
+    (tmp_path / "bio" / "course.toml").write_bytes(toml.encode("utf-16"))
+    course = load_course(tmp_path, "bio")
+    assert (course.name, course.language) == ("Biologie für Einsteiger", "German")
+
+
 def test_crlf_and_lone_cr_line_ends_are_normalised(tmp_path: Path) -> None:
     content = b"# Title\r\n\r\nLine one of the body.\r\nLine two.\rLine three.\r\n"
     extraction = extract_file(tmp_path, "lec.txt", content)
@@ -294,3 +330,39 @@ def test_small_size_limit_is_named_exactly(tmp_path: Path) -> None:
 def test_missing_file_is_skipped_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(LectureSkipped, match=r"cannot read gone\.md"):
         extract(lecture_at(tmp_path / "gone.md"))
+
+
+def test_pptx_equation_objects_are_kept_as_inline_math() -> None:
+    path = REAL_LECTURES / "cryptography-ru" / "Lecture1-perfect-and-semantic-security.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = extract(lecture_at(path)).blocks
+    text = "\n".join(block.text for block in blocks)
+    assert r"\( T=\frac{N_1+N_2+N_3}{3}" in text  # a fraction with subscripts, from OMML
+    assert r"\( E(M) \)" in text  # an equation box that python-pptx does not list as a shape
+
+
+def test_pptx_slide_without_a_title_placeholder_takes_its_top_line_as_title() -> None:
+    path = REAL_LECTURES / "research-software" / "05-code-documentation-slides.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = extract(lecture_at(path)).blocks
+    slide_5 = next(block for block in blocks if block.slide == 5)
+    assert slide_5.text.startswith("# Why document code?\n\nIs project documentation important?")
+
+
+def test_office_math_becomes_latex_inline_math() -> None:
+    from lxml import etree
+
+    from flashgen.omml import paragraph_text
+
+    m = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    paragraph = etree.fromstring(
+        f'<a:p xmlns:a="{a}" xmlns:m="{m}"><a:r><a:t>Mean </a:t></a:r><m:oMath>'
+        "<m:f><m:num><m:sSub><m:e><m:r><m:t>𝑥</m:t></m:r></m:e><m:sub><m:r><m:t>1</m:t></m:r>"
+        "</m:sub></m:sSub><m:r><m:t>+</m:t></m:r><m:r><m:t>𝑦</m:t></m:r></m:num>"
+        "<m:den><m:r><m:t>2</m:t></m:r></m:den></m:f><m:r><m:t>≤</m:t></m:r>"
+        "<m:rad><m:e><m:r><m:t>𝑧</m:t></m:r></m:e></m:rad></m:oMath><a:r><a:t>.</a:t></a:r></a:p>"
+    )
+    assert paragraph_text(paragraph) == r"Mean  \( \frac{x_1+y}{2}\le \sqrt{z} \)."
