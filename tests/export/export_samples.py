@@ -34,6 +34,20 @@ LECTURES = ("lec_10", "lec_1", "lec_2")
 TRICKY = 'Say "hi", then\nnew line; ünïcödé ✓ and a, comma'
 
 
+def bare_card(lecture: str, index: int) -> Flashcard:
+    """A card as the offline generator writes one: the facets it cannot fill are absent."""
+    return Flashcard(
+        id=f"{COURSE}-{lecture}-bare{index}",
+        type="definition",
+        term=f"term {index}",
+        question=f"What is term {index} of {lecture}?",
+        answers=Answers(concise=f"Term {index} is what {lecture} defines."),
+        context="Sorting algorithms",
+        relevance_score=RelevanceScore(score=5, justification="defined in the text"),
+        source=CardSource(lecture=lecture, chunk=index, pages=[index + 1]),
+    )
+
+
 def card(lecture: str, index: int, question: str | None = None) -> Flashcard:
     return Flashcard(
         id=f"{COURSE}-{lecture}-c{index}",
