@@ -294,12 +294,13 @@ def find_clozes(
         if not whole and id(sentence) not in defining:
             continue
         for term in terms:
-            pattern = re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I)
+            spaced = r"\s+".join(re.escape(word) for word in term.split())
+            pattern = re.compile(rf"(?<![\w-]){spaced}(?![\w-])", re.I)
             found_term = pattern.search(sentence.text)
             if found_term:
                 blanked = (
                     sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]
                 )
-                clozes.append(Cloze(found_term.group(0), blanked, sentence))
+                clozes.append(Cloze(" ".join(found_term.group(0).split()), blanked, sentence))
                 break
     return clozes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -212,3 +213,46 @@ async def test_correct_letters_are_spread_evenly(sample_cards: list[Flashcard]) 
 async def test_too_few_cards_gives_no_quiz_and_says_why(sample_cards: list[Flashcard]) -> None:
     result = await OfflineGenerator().quiz(sample_cards[:3], 1, CTX)
     assert result.items == [] and "too few for a level-1 quiz" in result.rejected[0].reason
+
+
+def test_a_lecture_with_little_to_show_is_reported_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three definitions make cards but no quiz; a page of chatter makes nothing. Neither is
+    called complete: the files, the run summary and `flashgen status` say "empty" and why."""
+    from typer.testing import CliRunner
+
+    from flashgen.cli import app
+
+    for variable in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    course = tmp_path / "courses" / "tiny"
+    course.mkdir(parents=True)
+    (course / "few.md").write_text(
+        "# Sorting\n\nA stable sort is a sort that keeps equal keys in their input order.\n\n"
+        "Quicksort is a divide-and-conquer sort that partitions around a pivot.\n\n"
+        "A heap is a tree in which every parent is at least as large as its children.\n"
+    )
+    (course / "chatter.md").write_text("# Welcome\n\nHello everyone, see you on Monday.\n")
+    out = tmp_path / "out"
+    args = ["--courses-dir", str(tmp_path / "courses"), "-o", str(out)]
+    result = CliRunner().invoke(app, ["run", "tiny", *args, "--plain"])
+    assert result.exit_code == 0, result.output
+    assert "empty few: 3 cards, no questions at level 1, 2, 3, 4" in result.output
+    assert "empty chatter: no cards" in result.output
+    cards = json.loads((out / "tiny" / "few" / "flashcards.json").read_text())
+    assert cards["metadata"]["status"] == "complete" and cards["metadata"]["schema_version"] == 2
+    quiz = json.loads((out / "tiny" / "few" / "quiz_level_1.json").read_text())["metadata"]
+    assert quiz["status"] == "empty"
+    assert quiz["note"] == "empty: 3 cards, no level-1 questions from them"
+    chatter = json.loads((out / "tiny" / "chatter" / "flashcards.json").read_text())["metadata"]
+    assert (
+        chatter["status"] == "empty" and chatter["note"] == "empty: no cards from 1 chunk of text"
+    )
+    report = json.loads((out / "tiny" / "run_report.json").read_text())
+    assert report["lectures"]["chatter"]["status"] == "empty"
+    status = CliRunner().invoke(app, ["status", "tiny", *args])
+    assert status.exit_code == 0
+    assert "empty: no cards" in status.output
+    assert "no questions at level 1, 2, 3, 4" in " ".join(status.output.split())
