@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flashgen.errors import ConfigError, CourseNotFound, LectureNotFound, PathOutsideCourses
 from flashgen.models import SUPPORTED_SUFFIXES, Course, Lecture
+from flashgen.textcodec import decode_unicode
 
 COURSE_METADATA_FILE = "course.toml"
 _DIGITS = re.compile(r"(\d+)")
@@ -87,7 +88,8 @@ def _read_course_metadata(course_id: str, path: Path) -> Course:
     data: dict[str, object] = {}
     if metadata_path.is_file():
         try:
-            data = tomllib.loads(metadata_path.read_text(encoding="utf-8"))
+            raw = metadata_path.read_bytes()
+            data = tomllib.loads(decode_unicode(raw) or raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"{metadata_path} is not valid TOML: {exc}",

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flashgen import pdf_layout
 from flashgen.errors import LectureSkipped
 from flashgen.models import Block, Lecture, LectureKind
+from flashgen.textcodec import decode_unicode
 
 # Fewer meaningful characters than this and a lecture is treated as empty.
 MIN_TEXT_CHARS = 20
-_SENTENCE_END = re.compile(r"[.!?:;)\]\"”]$")
 
 
 @dataclass
@@ -73,18 +74,21 @@ def _looks_binary(data: bytes) -> bool:
 
 def _extract_text_file(path: Path) -> Extraction:
     data = path.read_bytes()
-    if _looks_binary(data):
-        raise LectureSkipped(
-            "binary data in a text file",
-            f"{path.name} is not plain text: save it as UTF-8 text or give it its real extension",
-        )
     warnings: list[str] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Most non-UTF-8 lecture notes come from Windows editors; cp1252 keeps their accents.
-        text = data.decode("cp1252", errors="replace")
-        warnings.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as UTF-8)")
+    text = decode_unicode(data)
+    if text is None:
+        if _looks_binary(data):
+            raise LectureSkipped(
+                "binary data in a text file",
+                f"{path.name} is not plain text: save it as UTF-8 text or give it its real "
+                "extension",
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Most non-UTF-8 lecture notes come from Windows editors; cp1252 keeps their accents.
+            text = data.decode("cp1252", errors="replace")
+            warnings.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as UTF-8)")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Extraction([Block(text=text)], warnings)
 
@@ -105,56 +109,38 @@ def _extract_pdf(path: Path) -> Extraction:
         raise LectureSkipped(
             "corrupt PDF", "the file is damaged or incomplete: export it again"
         ) from exc
-    blocks = []
+    pages = []
     try:
-        for number, page in enumerate(document, start=1):
+        for page in document:
             textpage = page.get_textpage()
-            raw = textpage.get_text_range()
+            pages.append(pdf_layout.page_lines(textpage))
             textpage.close()
             page.close()
-            text = _unwrap_pdf_lines(raw)
-            if text.strip():
-                blocks.append(Block(text=text, page=number))
     finally:
         document.close()
+    body = pdf_layout.body_size(pages)
+    blocks = []
+    for number, lines in enumerate(pages, start=1):
+        text = pdf_layout.page_text(lines, body)
+        if text.strip():
+            blocks.append(Block(text=text, page=number))
     return Extraction(blocks)
-
-
-def _unwrap_pdf_lines(raw: str) -> str:
-    """Join the hard-wrapped lines of a PDF page into paragraphs; short title lines → headings."""
-    lines = [line.strip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for index, line in enumerate(lines):
-        if not line:
-            if current:
-                paragraphs.append(" ".join(current))
-                current = []
-            continue
-        following = lines[index + 1] if index + 1 < len(lines) else ""
-        is_title = (
-            not current
-            and len(line) <= 60
-            and not _SENTENCE_END.search(line)
-            and (not following or following[:1].isupper())
-        )
-        if is_title:
-            paragraphs.append(f"# {line}")
-            continue
-        current.append(line)
-        if _SENTENCE_END.search(line) and (not following or following[:1].isupper()):
-            paragraphs.append(" ".join(current))
-            current = []
-    if current:
-        paragraphs.append(" ".join(current))
-    return "\n\n".join(paragraphs)
 
 
 # --- PPTX ----------------------------------------------------------------------------------------
 
 
+# Slide number, footer and date placeholders (PP_PLACEHOLDER 13, 15, 16): furniture, not content.
+_FURNITURE_PLACEHOLDERS = {13, 15, 16}
+
+
 def _shape_texts(shapes: Any) -> Iterator[str]:
     for shape in shapes:
+        if (
+            getattr(shape, "is_placeholder", False)
+            and shape.placeholder_format.type in _FURNITURE_PLACEHOLDERS
+        ):
+            continue
         if getattr(shape, "shape_type", None) == 6:  # group: its children hold the text
             yield from _shape_texts(shape.shapes)
         elif getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flashgen.budget import Budget
 from flashgen.cache import TaskCache
 from flashgen.chunking import chunk_blocks
+from flashgen.cleaning import clean_blocks
 from flashgen.config import Settings
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.discovery import LectureScan, load_course, scan_lectures, select_lectures
@@ -112,9 +113,8 @@ def prepare(
             continue
         for warning in extraction.warnings:
             emit(Notice(warning))
-        chunks = chunk_blocks(
-            lecture.id, extraction.blocks, settings.chunk_size, settings.chunk_overlap
-        )
+        blocks = clean_blocks(extraction.blocks, lecture.kind)
+        chunks = chunk_blocks(lecture.id, blocks, settings.chunk_size, settings.chunk_overlap)
         prepared.append(PreparedLecture(lecture.id, chunks, digest))
     return prepared
 

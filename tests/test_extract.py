@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flashgen.cleaning import clean_blocks
 from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import EXIT_TASKS_FAILED, LectureSkipped
 from flashgen.extract import Extraction, extract
@@ -55,23 +56,24 @@ def paragraphs(block: Block) -> list[str]:
 # --- the fixture lectures ---------------------------------------------------------------------
 
 
-def test_pdf_gives_one_block_per_page_with_headings_and_unwrapped_paragraphs(
+def test_pdf_gives_one_block_per_page_with_layout_headings_and_cleaning_unwraps_them(
     fixture_path: FixturePath,
 ) -> None:
     extraction = extract(lecture_at(fixture_path("lecture_sorting.pdf")))
     assert 1150 <= extraction.char_count <= 1350
     assert extraction.warnings == []
     assert [(b.page, b.slide) for b in extraction.blocks] == [(1, None), (2, None), (3, None)]
-    headings = [paragraphs(b)[0] for b in extraction.blocks]
+    blocks = clean_blocks(extraction.blocks, "pdf")
+    headings = [paragraphs(b)[0] for b in blocks]
     assert headings == ["# Sorting algorithms", "# Divide and conquer", "# Lower bounds"]
-    for block in extraction.blocks:
+    for block in blocks:
         body = paragraphs(block)[1:]
         assert body and not any(p.startswith("#") for p in body)
         assert not any("\n" in p for p in body), "hard-wrapped lines should be joined"
-    page_1 = extraction.blocks[0].text
+    page_1 = blocks[0].text
     assert (
         "A stable sort is a sort that preserves the relative order of elements with equal keys."
-        in paragraphs(extraction.blocks[0])
+        in page_1  # lines set at an even pitch: no layout cue says where a paragraph ends
     )
     assert "Insertion sort builds the sorted list one element at a time" in page_1
     assert "Quicksort refers to a divide-and-conquer algorithm" in extraction.blocks[1].text
@@ -204,6 +206,39 @@ def test_utf8_bom_is_stripped(tmp_path: Path) -> None:
     extraction = extract_file(tmp_path, "lec.md", content.encode("utf-8"))
     assert extraction.blocks[0].text == "# Title\n\nBody text long enough to keep."
     assert extraction.warnings == []
+
+
+UNICODE_TEXT = "# Auslese\n\nDie Auslese (отбор, 選択) wählt Individuen mit Merkmalen.\n"
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"],
+    ids=["utf16-bom", "utf16le-no-bom", "utf16be-no-bom", "utf32-bom", "utf8-bom"],
+)
+def test_unicode_text_with_or_without_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    # "utf-16" and "utf-32" write a byte-order mark; the -le/-be forms write none
+    extraction = extract_file(tmp_path, "auslese.txt", UNICODE_TEXT.encode(encoding))
+    assert extraction.blocks == [Block(text=UNICODE_TEXT)]
+    assert extraction.warnings == []
+
+
+def test_utf16_fixture_with_crlf_is_cleaned_like_any_text() -> None:
+    path = Path(__file__).parent / "fixtures" / "cleaning" / "auslese_utf16.txt"
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    [block] = clean_blocks(extract(lecture_at(path)).blocks, "txt")
+    assert block.text == (
+        "Die Auslese ist der Vorgang, bei dem Individuen mit vererbbaren Merkmalen mehr "
+        "Nachkommen haben.\n\nDer Preis ist \\( p = 2 \\) Euro."
+    )
+
+
+def test_utf16_course_toml_is_read(tmp_path: Path) -> None:
+    (tmp_path / "bio").mkdir()
+    toml = 'name = "Biologie für Einsteiger"\nlanguage = "German"\n'
+    (tmp_path / "bio" / "course.toml").write_bytes(toml.encode("utf-16"))
+    course = load_course(tmp_path, "bio")
+    assert (course.name, course.language) == ("Biologie für Einsteiger", "German")
 
 
 def test_crlf_and_lone_cr_line_ends_are_normalised(tmp_path: Path) -> None:

@@ -1,0 +1,78 @@
+"""Cleaning: the stage between extraction and chunking that leaves only lecture content.
+
+Extraction gives the text of each page, slide or file with its structure marked; cleaning removes
+what is markup or page furniture and writes the rest in one shape, whatever the source format.
+
+The cleaned-text contract (what chunking and the generators may rely on):
+
+- Headings are lines starting with ``#`` … ``######`` and a space: Markdown headings, the front
+  matter's ``title`` (as ``#``), DOCX heading styles, PPTX slide titles and PDF titles found from
+  layout. A card's context is its heading path.
+- A paragraph is one line (hard wraps joined, words hyphenated across lines mended), and blocks
+  are separated by one blank line.
+- List items are lines starting with ``- `` (bullets) or ``1. `` (numbered, the source's number
+  kept), indented by two spaces per nesting level; the items of one list are consecutive lines.
+- Table rows are lines with cells separated by `` | ``; the rows of one table are consecutive.
+- Code is in ``` fences (with the language when known), verbatim, never joined into prose.
+- Math is ``\\( … \\)`` inline and ``\\[ … \\]`` display (Anki renders both); LaTeX commands
+  appear only inside them.
+- Inline Markdown that carries meaning stays: ```code``` spans and ``**bold**``/``*emphasis*``
+  (authors bold the term they define); ``plain_inline`` removes those marks for display.
+- Gone: front matter keys, HTML and Liquid tags, anchors, images, attribute lists, figure
+  captions, link targets (the link text stays), headers, footers and page numbers repeated
+  across PDF pages. PPTX speaker notes are kept after the slide under a ``Speaker notes:``
+  paragraph prefix (see ``flashgen.extract``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from flashgen.cleaning import markup, pages
+from flashgen.cleaning.reflow import reflow
+from flashgen.models import Block, LectureKind
+
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?!\w)")
+_CODE_MARKS = re.compile(r"(`+)(.+?)\1")
+_HYPHEN_RUN = re.compile("[-\u2010\u2011]\u00ad+[-\u2010\u2011]")
+
+
+def clean_blocks(blocks: Sequence[Block], kind: LectureKind) -> list[Block]:
+    """The blocks of one lecture, cleaned to the contract above; blocks left empty are dropped."""
+    texts = [block.text for block in blocks]
+    if kind == "pdf":
+        texts = pages.repair_ligatures(pages.drop_page_furniture(texts))
+    cleaned = []
+    for block, text in zip(blocks, texts, strict=True):
+        result = clean_text(text, kind)
+        if result:
+            cleaned.append(block.model_copy(update={"text": result}))
+    return cleaned
+
+
+def clean_text(text: str, kind: LectureKind) -> str:
+    """One block's text cleaned to the contract."""
+    text = _normalise_hyphens(text)
+    markdown = kind == "md"
+    title, text = markup.split_front_matter(text) if kind in ("md", "txt") else (None, text)
+    parts = [f"# {title}"] if title else []
+    for segment in markup.split_fences(text):
+        if segment.is_code:
+            parts.append(segment.text)
+            continue
+        prose = markup.clean_prose(segment.text, markdown=markdown)
+        parts.append(reflow(prose, repair_hyphens=kind == "pdf"))
+    return "\n\n".join(part for part in parts if part.strip())
+
+
+def _normalise_hyphens(text: str) -> str:
+    """Soft hyphens out, Unicode hyphens as "-" ("X-\u00ad\u2010linked" → "X-linked")."""
+    text = _HYPHEN_RUN.sub("-", text)
+    return text.replace("\u00ad", "").replace("\u2010", "-").replace("\u2011", "-")
+
+
+def plain_inline(text: str) -> str:
+    """``text`` without inline Markdown marks (bold, emphasis, code backticks), for display."""
+    text = _CODE_MARKS.sub(r"\2", text)
+    return _EMPHASIS.sub(lambda match: match.group(2) or match.group(3), text)
