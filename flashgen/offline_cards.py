@@ -94,13 +94,14 @@ _SECOND_DEFINITION = re.compile(
 )
 _VAGUE = re.compile(
     r"\b(below|following|as shown|this slide|next slide|folgende[nrs]?|unten|s\. u\.)\b"
-    r"|[{};]|==|\(\)"
+    r"|[{};=]|\(\)"
     # an answer that leans on what came before ("The reverse process, …") means nothing alone
     r"|^(?:the (?:reverse|opposite|same|latter|former|other)|this|these|it|they|dies|diese[rs]?)\b"
     # a Russian clause that is not a description: "не ограничено", an infinitive
     r"|^(?:не|нет)\s|^[а-яё]+ть(?:ся)?\b",
     re.I,
 )
+_LABEL_ENDINGS = frozenset(("result", "results", "takeaway", "takeaways", "conclusion"))
 _ENDS = (".", "!", "?", "…", ")", '"', "”", "“")
 
 
@@ -137,14 +138,17 @@ def good_term(term: str) -> bool:
     parts = term.split()
     if not 1 <= len(parts) <= MAX_TERM_WORDS or len(term) > 60 or has_markup(term):
         return False
-    if re.search(r"[<>{}\[\]\\$|=;`@#\d]", term):
+    if re.search(r"[<>{}\[\]\\$|=;`@#\d_]", term):
         return False
     if not words(term) or any(len(p) > 30 for p in parts):
         return False
     first, last = parts[0].lower().strip("()"), parts[-1].lower().strip("()")
     if is_stopword(first) or is_stopword(last) or first in PRONOUNS:
         return False
-    return term.lower() not in META_TERMS and first not in META_TERMS
+    if re.search(r"[а-яё](?:ся|ть)\b", term.lower()):
+        return False  # a Russian verb: "Сдаётся в формате вопрос – ответ" is no term
+    # "main result", "key takeaways": a label whose last word says it is one
+    return not {term.lower(), first} & META_TERMS and last not in _LABEL_ENDINGS
 
 
 def complete_clause(text: str, stopped: bool = False) -> bool:
@@ -157,6 +161,12 @@ def complete_clause(text: str, stopped: bool = False) -> bool:
         return False
     if len(re.findall(r"\d+", text)) > 3:
         return False  # a run of figures (a table or a slide's data), not an explanation
+    if not any(is_stopword(token) for token in tokens):
+        return False  # a clause has articles, prepositions, conjunctions: a label list has none
+    long_words = [token for token in tokens if len(token) > 3]
+    capitalised = sum(1 for token in long_words if token[:1].isupper())
+    if len(long_words) >= 3 and capitalised > 0.6 * len(long_words):
+        return False  # Title Case: a citation or a heading, not an explanation
     return stopped or not is_stopword(text.rstrip(" .!…").split()[-1].strip("()\"'“”"))
 
 
@@ -197,6 +207,8 @@ def _match(sentence: Sentence, language: str) -> tuple[str, str, str, str, str] 
             continue
         if form == "colon" and not sentence.lead:
             continue  # "Term: explanation" opens a list item or a paragraph
+        if form == "colon" and not sentence.listed and not _labelled_paragraph(text):
+            continue
         match = pattern.match(text)
         if match:
             groups = match.groupdict()
@@ -204,6 +216,14 @@ def _match(sentence: Sentence, language: str) -> tuple[str, str, str, str, str] 
             verb = (groups.get("verb") or "").lower()
             return form, article, verb, groups["term"], groups["definition"]
     return None
+
+
+def _labelled_paragraph(text: str) -> bool:
+    """A paragraph "Term: explanation." where the label is short and plain: in slides and
+    notes, longer labels are a title run into the text ("extensions to Mendel Today's
+    question: …")."""
+    label = text.split(":", 1)[0]
+    return len(label.split()) <= 3 and not re.search(r"['’]s\b", label)
 
 
 def _attach_facets(found: list[Sentence], definitions: list[Definition]) -> None:

@@ -176,21 +176,32 @@ def swapped_pairs(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     """Multi-answer: two true statements and two whose descriptions are swapped; levels 1–2
-    ask for the true ones, levels 3–4 for the false ones (4 across sections)."""
+    ask for the true ones, levels 3–4 for the false ones (4 across sections). Which two are
+    swapped is chosen so that the answers are neither the two longest nor the two shortest
+    options."""
     four = _four(card, pool, rng, spread=level == 4)
     if four is None or len({c.id for c in four}) < 4:
         return None
-    first, second, third, fourth = four
-    true = [statement(first), statement(second)]
-    false = [statement(third, fourth), statement(fourth, third)]
-    swapped = " ".join(
-        w.swapped.format(term=a.term, text=b.answers.concise, other=b.term)
-        for a, b in ((third, fourth), (fourth, third))
-    )
+    choices = [pair for pair in combinations(range(4), 2) if 0 not in pair]  # the card stays true
+    rng.shuffle(choices)
+    for i, j in choices:
+        third, fourth = four[i], four[j]
+        first, second = (c for k, c in enumerate(four) if k not in (i, j))
+        true = [statement(first), statement(second)]
+        false = [statement(third, fourth), statement(fourth, third)]
+        answers = true if level <= 2 else false
+        by_length = sorted(true + false, key=len)
+        if set(answers) not in ({*by_length[:2]}, {*by_length[2:]}):
+            break
+    else:
+        return None
     if level <= 2:
         explanation = w.true_ones.format(text=f"{true[0]} / {true[1]}")
         return _choice("mca", w.pairs_correct, true, false, explanation, [first, second], level)
-    explanation = swapped
+    explanation = " ".join(
+        w.swapped.format(term=a.term, text=b.answers.concise, other=b.term)
+        for a, b in ((third, fourth), (fourth, third))
+    )
     return _choice("mca", w.two_false, false, true, explanation, [third, fourth], level)
 
 

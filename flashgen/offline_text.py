@@ -90,7 +90,12 @@ _MARKUP = re.compile(
     r"^\s*[a-z_]+:\s*$|^(?:permalink|layout|title|author|date|tags|categories)\s*:"
     r"|</?[a-zA-Z][^>]*>|\{[%{]|[%}]\}|\\[a-zA-Z]+|!\[|\]\(|\|\s*-{3}|^\s*\d{1,3}\s*$"
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜА-ЯЁ0-9\"“„(])")
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?])\s+(?=[A-ZÄÖÜА-ЯЁ0-9\"“„(])"
+    # Russian capitalises only sentence starts and names: a capital after a lower-case word
+    # is where two slide lines were joined without a full stop.
+    r"|(?<=[а-яё])\s+(?=[А-ЯЁ][а-яё]+\s+[а-яё])"
+)
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d+[.)])\s+")
 
 
@@ -210,7 +215,12 @@ def sentences(text: str) -> list[Sentence]:
         body = re.sub(r"^(?:speaker notes|notes|notizen)\s*:\s*", "", body, flags=re.I)
         parts = [p.strip() for p in _SENTENCE_SPLIT.split(body) if len(p.strip()) > 3]
         for number, part in enumerate(parts):
-            closed = part.endswith((".", "!", "?")) or number == len(parts) - 1
+            # A part ending in a Cyrillic letter was split where two lines were joined.
+            closed = (
+                part.endswith((".", "!", "?"))
+                or number == len(parts) - 1
+                or bool(re.search(r"[а-яё]$", part))
+            )
             found.append(
                 Sentence(part, line.path, line.offset, len(found), line.listed, closed, number == 0)
             )
