@@ -1,4 +1,5 @@
-"""Wording of offline cards and questions, per language.
+"""Wording of offline cards and questions, per language (the templates are data:
+``flashgen/data/offline_wording.toml``).
 
 Only languages listed here get question cards and quizzes; for any other language the offline
 generator writes cloze cards (the lecture's own sentence with a blank), which need no wording.
@@ -6,7 +7,10 @@ generator writes cloze cards (the lecture's own sentence with a blank), which ne
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -32,54 +36,17 @@ class Wording:
     sort: str
 
 
-WORDINGS: dict[str, Wording] = {
-    "en": Wording(
-        what_is="What is {term}?",
-        what_are="What are {term}?",
-        refers_to="What does {term} refer to?",
-        meant_by="What is meant by “{term}”?",
-        cloze="Fill in the blank: {text}",
-        describes="Which statement describes “{term}”?",
-        which_term="Which term does the lecture describe as follows? “{text}”",
-        which_example="Which term does this example from the lecture illustrate? “{text}”",
-        pairs_correct="Which two of these pairings of a term and its description are correct?",
-        one_false="Exactly one of these statements is false. Which one?",
-        two_false="Exactly two of these statements are false. Which ones?",
-        in_order="Which terms do these two descriptions define, in this order? (1) “{first}” "
-        "(2) “{second}”",
-        described_as="“{term}” is described as: {text}",
-        swapped="“{term}” is not described as “{text}”; that describes {other}.",
-        true_ones="True: {text}",
-        true_or_false="True or false? {text}",
-        name_term="Name the term: {text}",
-        match="Match each term with its description.",
-        sort="Sort these terms into the section of the lecture that introduces them.",
-    ),
-    "de": Wording(
-        what_is="Was ist {term}?",
-        what_are="Was sind {term}?",
-        refers_to="Was versteht man unter {term}?",
-        meant_by="Was versteht man unter „{term}“?",
-        cloze="Ergänzen Sie die Lücke: {text}",
-        describes="Welche Aussage beschreibt „{term}“?",
-        which_term="Welcher Begriff wird in der Vorlesung so beschrieben? „{text}“",
-        which_example="Welchen Begriff veranschaulicht dieses Beispiel aus der Vorlesung? „{text}“",
-        pairs_correct="Welche zwei dieser Zuordnungen von Begriff und Beschreibung stimmen?",
-        one_false="Genau eine dieser Aussagen ist falsch. Welche?",
-        two_false="Genau zwei dieser Aussagen sind falsch. Welche?",
-        in_order="Welche Begriffe definieren diese beiden Beschreibungen, in dieser Reihenfolge? "
-        "(1) „{first}“ (2) „{second}“",
-        described_as="„{term}“ wird beschrieben als: {text}",
-        swapped="„{term}“ wird nicht als „{text}“ beschrieben; das beschreibt {other}.",
-        true_ones="Richtig: {text}",
-        true_or_false="Richtig oder falsch? {text}",
-        name_term="Nennen Sie den Begriff: {text}",
-        match="Ordnen Sie jedem Begriff seine Beschreibung zu.",
-        sort="Ordnen Sie diese Begriffe dem Abschnitt der Vorlesung zu, der sie einführt.",
-    ),
-}
+_FILE = Path(__file__).parent / "data" / "offline_wording.toml"
+
+
+@lru_cache(maxsize=1)
+def _wordings() -> dict[str, Wording]:
+    """Read once; every language's table names every template (else Wording() raises)."""
+    with _FILE.open("rb") as handle:
+        tables = tomllib.load(handle)
+    return {language: Wording(**templates) for language, templates in tables.items()}
 
 
 def wording(language: str) -> Wording | None:
     """The templates for a language code, or None when flashgen has none for it."""
-    return WORDINGS.get(language)
+    return _wordings().get(language)

@@ -36,15 +36,13 @@ TRICKY = 'Say "hi", then\nnew line; ünïcödé ✓ and a, comma'
 
 def bare_card(lecture: str, index: int) -> Flashcard:
     """A card as the offline generator writes one: the facets it cannot fill are absent."""
-    return Flashcard(
-        id=f"{COURSE}-{lecture}-bare{index}",
-        type="definition",
-        term=f"term {index}",
-        question=f"What is term {index} of {lecture}?",
-        answers=Answers(concise=f"Term {index} is what {lecture} defines."),
-        context="Sorting algorithms",
-        relevance_score=RelevanceScore(score=5, justification="defined in the text"),
-        source=CardSource(lecture=lecture, chunk=index, pages=[index + 1]),
+    full = card(lecture, index)
+    return full.model_copy(
+        update={
+            "id": f"{full.id}-bare",
+            "answers": Answers(concise=f"Term {index} is what {lecture} defines."),
+            "example": "",
+        }
     )
 
 
