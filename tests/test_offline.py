@@ -64,10 +64,10 @@ async def test_only_real_definitions_become_cards_with_their_heading_path() -> N
     assert table.question == "What is a hash table?"
     assert table.answers.concise == "A data structure that maps keys to values."
     assert table.context == "Hashing › Tables"
-    assert by_term["load factor"].question == "What is meant by “load factor”?"
-    assert by_term["load factor"].answers.concise.startswith("The number of entries")
+    assert by_term["Load factor"].question == "What is meant by “Load factor”?"
+    assert by_term["Load factor"].answers.concise.startswith("The number of entries")
     # no pronoun, document part or heading-only "concept" cards
-    assert set(by_term) == {"hash table", "load factor"}
+    assert set(by_term) == {"hash table", "Load factor"}
     [cloze] = [card for card in cards if card.type == "cloze"]
     assert cloze.question.startswith("Fill in the blank: Every ____ slows down")
     assert cloze.answers.concise == "hash table"
