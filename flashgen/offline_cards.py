@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from flashgen.offline_lang import Wording
 from flashgen.offline_text import META_TERMS, PRONOUNS, Sentence, has_markup, is_stopword, words
 
@@ -19,6 +21,7 @@ MAX_TERM_WORDS = 5
 MIN_ANSWER_WORDS = 4
 MAX_ANSWER_WORDS = 60
 MIN_CLOZE_WORDS = 6
+RESTATED = 85  # rapidfuzz token-set similarity (0–100) at which a sentence repeats another
 _TERM = r"(?P<term>[^\s,;:.!?()][^,;:.!?]{0,60}?)"
 _END = r"(?P<definition>.+?)\s*[.!]?$"
 # (language, form, pattern); the first that matches a sentence wins.
@@ -294,6 +297,10 @@ class Cloze:
     sentence: Sentence
 
 
+def _restates(a: str, b: str) -> bool:
+    return fuzz.token_set_ratio(a.casefold(), b.casefold()) >= RESTATED
+
+
 def find_clozes(
     found: list[Sentence], definitions: list[Definition], limit: int, *, own: bool
 ) -> list[Cloze]:
@@ -313,6 +320,8 @@ def find_clozes(
             continue
         if len(sentence.text.split()) < MIN_CLOZE_WORDS or _EXAMPLE.match(sentence.text):
             continue
+        if not own and any(_restates(sentence.text, d.sentence.text) for d in definitions):
+            continue  # speaker notes often repeat the slide: that card exists already
         whole = sentence.text.rstrip().endswith((".", "!", ";")) or sentence.listed
         if not whole and id(sentence) not in defining:
             continue

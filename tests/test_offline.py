@@ -256,3 +256,25 @@ def test_a_lecture_with_little_to_show_is_reported_empty(
     assert status.exit_code == 0
     assert "empty: no cards" in status.output
     assert "no questions at level 1, 2, 3, 4" in " ".join(status.output.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "declared", "expected"),
+    [
+        ("The cell is the unit of life and it is small.", "English", "en"),
+        (
+            "Eine Exception ist ein Fehlerfall, auf den man in dem Programm reagieren kann, "
+            "und der Compiler prüft das nicht immer.",
+            "English",
+            "de",
+        ),
+        ("Системный подход – построение и анализ криптосистем.", "English", "ru"),
+        ("The cell is the unit of life.", "Deutsch", "de"),
+        ("The cell is the unit of life.", "fr", "fr"),
+    ],
+)
+def test_language_from_course_toml_or_the_text(text: str, declared: str, expected: str) -> None:
+    """course.toml's language wins unless it is the default (English): then the text decides."""
+    from flashgen.offline_text import detect_language
+
+    assert detect_language(text, declared) == expected
