@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashgen import pdf_layout
+from flashgen import omml, pdf_layout
 from flashgen.errors import LectureSkipped
 from flashgen.models import Block, Lecture, LectureKind
 from flashgen.textcodec import decode_unicode
@@ -110,10 +110,13 @@ def _extract_pdf(path: Path) -> Extraction:
             "corrupt PDF", "the file is damaged or incomplete: export it again"
         ) from exc
     pages = []
+    landscape = []
     try:
         for page in document:
             textpage = page.get_textpage()
             pages.append(pdf_layout.page_lines(textpage))
+            width, height = page.get_size()
+            landscape.append(width > height)
             textpage.close()
             page.close()
     finally:
@@ -121,7 +124,7 @@ def _extract_pdf(path: Path) -> Extraction:
     body = pdf_layout.body_size(pages)
     blocks = []
     for number, lines in enumerate(pages, start=1):
-        text = pdf_layout.page_text(lines, body)
+        text = pdf_layout.page_text(lines, body, slide=landscape[number - 1])
         if text.strip():
             blocks.append(Block(text=text, page=number))
     return Extraction(blocks)
@@ -132,6 +135,31 @@ def _extract_pdf(path: Path) -> Extraction:
 
 # Slide number, footer and date placeholders (PP_PLACEHOLDER 13, 15, 16): furniture, not content.
 _FURNITURE_PLACEHOLDERS = {13, 15, 16}
+# Equations sit in mc:AlternateContent (an OMML choice, a picture fallback), which python-pptx
+# does not list among a slide's shapes.
+_ALTERNATE_TEXT = (
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}Choice"
+    "//{http://schemas.openxmlformats.org/drawingml/2006/main}p"
+)
+_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+_TITLE_MAX_CHARS = 100
+_NUMBERED = re.compile(r"\d{1,3}[.)]\s")
+
+
+def _frame_text(shape: Any) -> str:
+    """A text frame's paragraphs: list items in a body placeholder, else one paragraph each."""
+    paragraphs = [
+        (paragraph.level, " ".join(omml.paragraph_text(paragraph._p).split()))
+        for paragraph in shape.text_frame.paragraphs
+    ]
+    paragraphs = [(level, text) for level, text in paragraphs if text]
+    if getattr(shape, "is_placeholder", False) and len(paragraphs) > 1:
+        return "\n".join(
+            # an item the author numbered by hand ("1. Why models?") stays a numbered item
+            f"{'  ' * level}{'' if _NUMBERED.match(text) else '- '}{text}"
+            for level, text in paragraphs
+        )
+    return "\n\n".join(text for _, text in paragraphs)
 
 
 def _shape_texts(shapes: Any) -> Iterator[str]:
@@ -144,10 +172,34 @@ def _shape_texts(shapes: Any) -> Iterator[str]:
         if getattr(shape, "shape_type", None) == 6:  # group: its children hold the text
             yield from _shape_texts(shape.shapes)
         elif getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
-            yield shape.text_frame.text.strip()
+            yield _frame_text(shape)
         elif getattr(shape, "has_table", False):
             for row in shape.table.rows:
                 yield " | ".join(cell.text.strip() for cell in row.cells)
+
+
+def _equation_texts(slide: Any) -> Iterator[str]:
+    for alternate in slide.shapes._spTree.iter(_ALTERNATE):
+        for paragraph in alternate.iterfind(f".//{_ALTERNATE_TEXT}"):
+            text = " ".join(omml.paragraph_text(paragraph).split())
+            if text:
+                yield text
+
+
+def _title_shape(slide: Any) -> Any:
+    """The title placeholder, else the topmost text box holding one short line."""
+    if slide.shapes.title is not None:
+        return slide.shapes.title
+    boxes = [
+        shape
+        for shape in slide.shapes
+        if getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip()
+    ]
+    if not boxes:
+        return None
+    top = min(boxes, key=lambda shape: shape.top or 0)
+    lines = [p for p in top.text_frame.paragraphs if p.text.strip()]
+    return top if len(lines) == 1 and len(lines[0].text.strip()) <= _TITLE_MAX_CHARS else None
 
 
 def _extract_pptx(path: Path) -> Extraction:
@@ -159,14 +211,16 @@ def _extract_pptx(path: Path) -> Extraction:
         raise LectureSkipped("corrupt PPTX", "open and save the file again in PowerPoint") from exc
     blocks = []
     for number, slide in enumerate(presentation.slides, start=1):
-        title_shape = slide.shapes.title
-        title = title_shape.text_frame.text.strip() if title_shape is not None else ""
+        title_shape = _title_shape(slide)
+        title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
         title_id = title_shape.shape_id if title_shape is not None else None
-        body = list(_shape_texts(s for s in slide.shapes if s.shape_id != title_id))
         parts = [f"# {title}"] if title else []
-        parts.extend(body)
+        parts.extend(_shape_texts(s for s in slide.shapes if s.shape_id != title_id))
+        parts.extend(_equation_texts(slide))
         if slide.has_notes_slide:
-            notes = slide.notes_slide.notes_text_frame.text.strip()
+            # Notes are kept, marked, in one paragraph after the slide: they often hold the
+            # explanation the bullets leave out, and the mark lets a generator weigh them apart.
+            notes = " ".join(slide.notes_slide.notes_text_frame.text.split())
             if notes:
                 parts.append(f"Speaker notes: {notes}")
         if parts:
@@ -188,15 +242,36 @@ def _extract_docx(path: Path) -> Extraction:
     parts: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            parts.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+            rows = (" | ".join(" ".join(c.text.split()) for c in row.cells) for row in item.rows)
+            parts.append("\n".join(rows))
             continue
-        text = item.text.strip()
+        text = " ".join(omml.paragraph_text(item._p).split())
         if not text:
             continue
         style = (item.style.name if item.style is not None else "") or ""
         level = _heading_level(style)
-        parts.append(f"{'#' * level} {text}" if level else text)
+        list_level = _list_level(item, style)
+        if level:
+            parts.append(f"{'#' * level} {text}")
+        elif list_level is not None:
+            # the items of one list are consecutive lines (the cleaned-text contract)
+            item_line = f"{'  ' * list_level}- {text}"
+            if parts and parts[-1].lstrip().startswith("- "):
+                parts[-1] += f"\n{item_line}"
+            else:
+                parts.append(item_line)
+        else:
+            parts.append(text)
     return Extraction([Block(text="\n\n".join(parts))])
+
+
+def _list_level(paragraph: Any, style_name: str) -> int | None:
+    """The nesting level of a list paragraph (Word numbering or a List style), else None."""
+    properties = paragraph._p.pPr
+    numbering = properties.numPr if properties is not None else None
+    if numbering is not None and numbering.numId is not None and numbering.numId.val != 0:
+        return int(numbering.ilvl.val) if numbering.ilvl is not None else 0
+    return 0 if style_name.startswith("List") else None
 
 
 def _heading_level(style_name: str) -> int:

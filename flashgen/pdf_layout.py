@@ -105,8 +105,12 @@ def body_size(pages: list[list[Line]]) -> float:
     return counts.most_common(1)[0][0] if counts else 0.0
 
 
-def page_text(lines: list[Line], body: float) -> str:
-    """One page written for the cleaning stage (see the module docstring)."""
+def page_text(lines: list[Line], body: float, *, slide: bool = False) -> str:
+    """One page written for the cleaning stage (see the module docstring).
+
+    On a slide (a landscape page) whose title is set no larger than its text, the first line is
+    the title when it is short, ends without punctuation and the next line does not continue it.
+    """
     out: list[str] = []
     in_code = False
     margin = 0.0
@@ -114,10 +118,10 @@ def page_text(lines: list[Line], body: float) -> str:
     pitches = sorted(a.top - b.top for a, b in itertools.pairwise(lines) if a.top > b.top)
     pitch = pitches[len(pitches) // 2] if pitches else 0.0
     widest = max((len(line.text) for line in lines), default=0)
-    for line in lines:
+    for index, line in enumerate(lines):
         heading = (
             body > 0 and line.size >= body * _HEADING_RATIO and len(line.text) <= _HEADING_MAX_CHARS
-        )
+        ) or (slide and index == 0 and _stands_alone(lines))
         gap = previous is not None and (
             previous.bottom - line.top > _PARAGRAPH_GAP * min(previous.size, line.size)
             or previous.top - line.top > _PARAGRAPH_PITCH * pitch > 0
@@ -163,3 +167,17 @@ def _code_line(line: Line, margin: float) -> str:
     width = line.char_width
     indent = round((line.left - margin) / width) if width > 0 else 0
     return " " * max(indent, 0) + "".join(line.chars).strip()
+
+
+_SLIDE_TITLE_MAX_CHARS = 60
+
+
+def _stands_alone(lines: list[Line]) -> bool:
+    first = lines[0]
+    following = lines[1].text if len(lines) > 1 else ""
+    return (
+        len(first.text) <= _SLIDE_TITLE_MAX_CHARS
+        and first.text[-1] not in ".,;:?!"
+        and not first.is_code
+        and not following[:1].islower()
+    )

@@ -59,5 +59,5 @@ def decode_unicode(data: bytes) -> str | None:
             return data[skip:].decode(encoding)
         except UnicodeDecodeError:
             return None
-    encoding = utf16_without_bom(data)
-    return data.decode(encoding) if encoding else None
+    utf16 = utf16_without_bom(data)
+    return data.decode(utf16) if utf16 else None

@@ -82,7 +82,7 @@ def test_lists_nest_and_join_their_wrapped_lines() -> None:
 
 def test_code_blocks_stay_verbatim_in_fences_with_their_language() -> None:
     text = cleaned_fixture("evolution_notes.md")
-    assert "```\ndef fitness(offspring, mean):\n\n    return offspring / mean\n```" in text
+    assert "```python\ndef fitness(offspring, mean):\n\n    return offspring / mean\n```" in text
     assert "```r\nmean(x)\n```" in text
 
 
@@ -278,3 +278,49 @@ def test_real_biology_pdfs_have_their_ligatures_mended() -> None:
     for word in ("question", "patterns", "Genetic recombination", "Co-dominance"):
         assert word in texts["slides"], word
     assert not re.search(r"[a-z][3>U][a-z]", texts["slides"] + texts["notes"])
+    # titles set in the body's size are found as the short first line of a slide
+    assert "\n# III. Linkage\n" in f"\n{texts['slides']}\n"
+    assert "# I. The discovery of genetic recombination" in texts["slides"]
+
+
+def test_docx_paragraph_broken_inside_a_sentence_is_joined_and_form_blanks_dropped() -> None:
+    text = "Name: ________\n\n2pts: they pass the\n\nacquired trait on.\n\n# Next"
+    assert clean_text(text, "docx") == ("Name:\n\n2pts: they pass the acquired trait on.\n\n# Next")
+    # Markdown authors mean their blank lines: no joining there
+    assert clean_text("ends with the\n\nnext one", "md") == "ends with the\n\nnext one"
+
+
+def test_real_docx_lists_are_items_and_tabbed_fields_stay_apart() -> None:
+    folder = REAL_LECTURES / "biology"
+    path = folder / "bio180_practice-exam-01.docx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    [block] = clean_blocks(extract(Lecture(id="e", path=path, kind="docx")).blocks, "docx")
+    assert block.text.startswith("Biology 180 Practice Exam 1 Name:\n\nSpring 2015\n\n")
+    assert "Question 1 2 points" in block.text
+    assert "(2) pass the acquired trait to their offsprintg." in block.text
+    handout = REAL_LECTURES / "library-git" / "librarycarpentry-git_handout.docx"
+    [block] = clean_blocks(extract(Lecture(id="h", path=handout, kind="docx")).blocks, "docx")
+    assert "- 17:45-18:25 Git and Github\n- 18:30-19:25 Github pages and Markdown\n" in block.text
+
+
+def test_tags_in_rendered_text_are_content_but_in_markdown_are_markup() -> None:
+    text = "Use the <strong> element for importance, <br> for breaks."
+    assert clean_text(text, "pdf") == text
+    assert clean_text(text, "docx") == text
+    assert "<" not in clean_text(text, "md")
+
+
+def test_nested_pandoc_spans_keep_their_text() -> None:
+    assert clean_text("[[Hinweis: catch]{.ex}]{.slides}", "md") == "Hinweis: catch"
+
+
+def test_real_pptx_keeps_numbered_items_and_joins_a_sentence_split_over_paragraphs() -> None:
+    path = REAL_LECTURES / "social-modelling" / "week1-basics-of-agent-based-modelling.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = clean_blocks(extract(Lecture(id="w", path=path, kind="pptx")).blocks, "pptx")
+    text = "\n\n".join(block.text for block in blocks)
+    assert "\n1. Why models? Complex Social Behavior\n2. Agent-Based Modelling (ABM)" in text
+    assert "Are simulation results alone evidence that humans behave in one way" in text
+    assert "\nSpeaker notes: Does ABM provide empirical evidence?" in text

@@ -19,6 +19,7 @@ from flashgen.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FixturePath = Callable[[str], Path]
+REAL_LECTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
 # the `make_course` fixture of conftest.py (a fixture: tests/export has its own conftest module)
 MakeCourse = Callable[..., Path]
 
@@ -92,9 +93,9 @@ def test_pptx_gives_one_block_per_slide_with_title_bullets_and_notes(
         assert parts[0] == f"# {title}"
         assert all(title not in part for part in parts[1:]), "title repeated in the body"
     first, second, third = (paragraphs(b) for b in extraction.blocks)
-    assert first[1] == (
-        "A hash table is a data structure that maps keys to values through a hash function.\n"
-        "A collision occurs when two keys hash to the same bucket."
+    assert first[1] == (  # the paragraphs of a body placeholder are its bullets
+        "- A hash table is a data structure that maps keys to values through a hash function.\n"
+        "- A collision occurs when two keys hash to the same bucket."
     )
     assert first[-1] == (
         "Speaker notes: Remind students that collisions are unavoidable by the pigeonhole "
@@ -329,3 +330,39 @@ def test_small_size_limit_is_named_exactly(tmp_path: Path) -> None:
 def test_missing_file_is_skipped_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(LectureSkipped, match=r"cannot read gone\.md"):
         extract(lecture_at(tmp_path / "gone.md"))
+
+
+def test_pptx_equation_objects_are_kept_as_inline_math() -> None:
+    path = REAL_LECTURES / "cryptography-ru" / "Lecture1-perfect-and-semantic-security.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = extract(lecture_at(path)).blocks
+    text = "\n".join(block.text for block in blocks)
+    assert r"\( T=\frac{N_1+N_2+N_3}{3}" in text  # a fraction with subscripts, from OMML
+    assert r"\( E(M) \)" in text  # an equation box that python-pptx does not list as a shape
+
+
+def test_pptx_slide_without_a_title_placeholder_takes_its_top_line_as_title() -> None:
+    path = REAL_LECTURES / "research-software" / "05-code-documentation-slides.pptx"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    blocks = extract(lecture_at(path)).blocks
+    slide_5 = next(block for block in blocks if block.slide == 5)
+    assert slide_5.text.startswith("# Why document code?\n\nIs project documentation important?")
+
+
+def test_office_math_becomes_latex_inline_math() -> None:
+    from lxml import etree
+
+    from flashgen.omml import paragraph_text
+
+    m = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    paragraph = etree.fromstring(
+        f'<a:p xmlns:a="{a}" xmlns:m="{m}"><a:r><a:t>Mean </a:t></a:r><m:oMath>'
+        "<m:f><m:num><m:sSub><m:e><m:r><m:t>𝑥</m:t></m:r></m:e><m:sub><m:r><m:t>1</m:t></m:r>"
+        "</m:sub></m:sSub><m:r><m:t>+</m:t></m:r><m:r><m:t>𝑦</m:t></m:r></m:num>"
+        "<m:den><m:r><m:t>2</m:t></m:r></m:den></m:f><m:r><m:t>≤</m:t></m:r>"
+        "<m:rad><m:e><m:r><m:t>𝑧</m:t></m:r></m:e></m:rad></m:oMath><a:r><a:t>.</a:t></a:r></a:p>"
+    )
+    assert paragraph_text(paragraph) == r"Mean  \( \frac{x_1+y}{2}\le \sqrt{z} \)."

@@ -35,6 +35,10 @@ from flashgen.models import Block, LectureKind
 
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?!\w)")
 _CODE_MARKS = re.compile(r"(`+)(.+?)\1")
+_INNER_TABS = re.compile(r"(?<=\S)\t+")
+_FORM_BLANK = re.compile(r"_{4,}")  # "Name: ________" in exam sheets: a field, not content
+_OPEN_END = re.compile(r"[^\W\d_,]$|,$")
+_STRUCTURE = re.compile(r"#{1,6} |- |\d{1,3}[.)] |```|.* \| |Speaker notes: ")
 _HYPHEN_RUN = re.compile("[-\u2010\u2011]\u00ad+[-\u2010\u2011]")
 
 
@@ -55,15 +59,39 @@ def clean_text(text: str, kind: LectureKind) -> str:
     """One block's text cleaned to the contract."""
     text = _normalise_hyphens(text)
     markdown = kind == "md"
+    source = kind in ("md", "txt")  # markup written by hand, not text as a reader saw it
     title, text = markup.split_front_matter(text) if kind in ("md", "txt") else (None, text)
     parts = [f"# {title}"] if title else []
     for segment in markup.split_fences(text):
         if segment.is_code:
             parts.append(segment.text)
             continue
-        prose = markup.clean_prose(segment.text, markdown=markdown)
-        parts.append(reflow(prose, repair_hyphens=kind == "pdf"))
+        prose = markup.clean_prose(segment.text, markdown=markdown, source=source)
+        prose = _INNER_TABS.sub(" ", prose)
+        if kind in ("pdf", "docx"):
+            prose = _FORM_BLANK.sub("", prose)
+        prose = reflow(prose, repair_hyphens=kind == "pdf")
+        if kind in ("pdf", "docx", "pptx"):
+            prose = _join_broken_paragraphs(prose)
+        parts.append(prose)
     return "\n\n".join(part for part in parts if part.strip())
+
+
+def _join_broken_paragraphs(text: str) -> str:
+    """Paragraphs split inside a sentence (Enter pressed mid-sentence in Word or PowerPoint)."""
+    blocks = text.split("\n\n")
+    joined: list[str] = []
+    for block in blocks:
+        broken = joined and _OPEN_END.search(joined[-1]) and block[:1].islower()
+        if broken and _is_prose(joined[-1]) and _is_prose(block):
+            joined[-1] += f" {block}"
+            continue
+        joined.append(block)
+    return "\n\n".join(joined)
+
+
+def _is_prose(block: str) -> bool:
+    return "\n" not in block and not _STRUCTURE.match(block)
 
 
 def _normalise_hyphens(text: str) -> str:

@@ -18,6 +18,8 @@ from flashgen.cleaning import latex
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _FENCE_OPEN = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\s*\.?([\w+#.-]*)[^`]*$")
 _LIQUID_HIGHLIGHT = re.compile(r"^\s*\{%-?\s*highlight\s+([\w+-]+)[^%]*%\}\s*$")
+_FENCE_CLASS = re.compile(r"^\s*\{:\s*\.(?:language-)?([\w+#-]+)\s*\}\s*$")
+_NOT_LANGUAGES = {"output", "error", "warning", "source", "callout", "challenge", "solution"}
 _LIQUID_END_HIGHLIGHT = re.compile(r"^\s*\{%-?\s*endhighlight\s*-?%\}\s*$")
 
 _REMOVED_WITH_CONTENT = [
@@ -119,6 +121,10 @@ def split_fences(text: str) -> Iterator[Segment]:
             body.append(code_line[len(indent) :] if code_line.startswith(indent) else code_line)
             index += 1
         index += 1  # the closing fence (an unclosed fence runs to the end, as in CommonMark)
+        # Carpentries lessons name the language after the fence: "{: .language-python}"
+        attribute = _FENCE_CLASS.match(lines[index]) if index < len(lines) else None
+        if attribute and not language and attribute.group(1) not in _NOT_LANGUAGES:
+            language = attribute.group(1)
         while body and not body[-1].strip():
             body.pop()
         if any(code_line.strip() for code_line in body):
@@ -141,11 +147,15 @@ class _Held:
         return _HELD.sub(lambda match: self.spans[int(match.group(1))], text)
 
 
-def clean_prose(text: str, *, markdown: bool) -> str:
-    """Prose with markup removed; code spans and math (normalised) kept as they are."""
+def clean_prose(text: str, *, markdown: bool, source: bool = True) -> str:
+    """Prose with markup removed; code spans and math (normalised) kept as they are.
+
+    ``source`` is False for text as its reader saw it (PDF, PPTX, DOCX): a tag written there is
+    content ("the <p> element"), so only math and LaTeX commands are handled.
+    """
     held = _Held()
-    for pattern in _REMOVED_WITH_CONTENT:
-        text = pattern.sub("", text)
+    if source:
+        text = _remove_html_and_liquid(text)
     if markdown:
         text = _CODE_SPAN.sub(lambda match: held.hold(match.group(0)), text)
     pieces: list[str] = []
@@ -154,20 +164,14 @@ def clean_prose(text: str, *, markdown: bool) -> str:
         pieces += [text[position:start], held.hold(normalised)]
         position = end
     text = "".join([*pieces, text[position:]])
-    text = _LIQUID.sub("", text)
-    text = _HTML_HEADING.sub(
-        lambda match: f"\n\n{'#' * int(match.group(1))} {match.group(2).strip()}\n\n", text
-    )
-    text = _HTML_BREAK.sub("\n", text)
-    text = _HTML_TAG.sub("", text)
-    text = _HTML_DECLARATION.sub("", text)
-    for entity, character in _ENTITIES.items():
-        text = text.replace(entity, character)
+    if source:
+        text = _remove_tags(text)
     if markdown:
         text = _IMAGE.sub("", text)
         text = _REFERENCE_DEFINITION.sub("", text)
         text = _FOOTNOTE_REFERENCE.sub("", text)
-        text = _SPAN_WITH_ATTRIBUTES.sub(r"\1", text)
+        for _ in range(3):  # nested spans: [[Hinweis]{.ex}]{.slides}
+            text = _SPAN_WITH_ATTRIBUTES.sub(r"\1", text)
         text = _LINK.sub(r"\1", text)
         text = _REFERENCE_LINK.sub(r"\1", text)
         text = _AUTOLINK.sub(r"\1", text)
@@ -177,3 +181,24 @@ def clean_prose(text: str, *, markdown: bool) -> str:
         text = _MARKDOWN_ESCAPE.sub(lambda match: held.hold(match.group(1)), text)
     text = latex.strip_commands(text)
     return held.restore(text)
+
+
+def _remove_html_and_liquid(text: str) -> str:
+    """Comments, scripts and captions, with their content (before math is looked for)."""
+    for pattern in _REMOVED_WITH_CONTENT:
+        text = pattern.sub("", text)
+    return text
+
+
+def _remove_tags(text: str) -> str:
+    """Liquid and HTML tags out (their content stays); HTML headings as Markdown headings."""
+    text = _LIQUID.sub("", text)
+    text = _HTML_HEADING.sub(
+        lambda match: f"\n\n{'#' * int(match.group(1))} {match.group(2).strip()}\n\n", text
+    )
+    text = _HTML_BREAK.sub("\n", text)
+    text = _HTML_TAG.sub("", text)
+    text = _HTML_DECLARATION.sub("", text)
+    for entity, character in _ENTITIES.items():
+        text = text.replace(entity, character)
+    return text
