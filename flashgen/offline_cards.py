@@ -131,10 +131,11 @@ def _clean_term(term: str, sentence: Sentence, language: str, text: str) -> str:
     # it capitalised in mid-sentence too (a name: "Okazaki fragments").
     sentence_start = first[:1].isupper() and first[1:].islower()
     if sentence_start and sentence.text.startswith(first):
-        named = re.search(rf"[a-z,;] +{re.escape(first)}\b", text)
         if sentence.listed or ":" in sentence.text[: len(term) + 3]:
             # a list label is capitalised by convention: lowered only if the text has it so
             named = not re.search(rf"(?<!\w){re.escape(term.lower())}(?!\w)", text)
+        else:
+            named = bool(re.search(rf"[a-z,;] +{re.escape(first)}\b", text))
         term = term if named else first.lower() + term[len(first) :]
     return term
 

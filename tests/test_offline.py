@@ -27,6 +27,12 @@ async def cards_of(text: str) -> list[Flashcard]:
     return (await OfflineGenerator().flashcards(chunk(text), CTX)).items
 
 
+async def definitions_of(text: str) -> tuple[list[Flashcard], dict[str, Flashcard]]:
+    """All cards, and the definition cards by term."""
+    cards = await cards_of(text)
+    return cards, {card.term: card for card in cards if card.type != "cloze"}
+
+
 async def test_definitional_sentences_become_cards() -> None:
     lecture = Lecture(id="lec", path=FIXTURES / "lecture_sorting.pdf", kind="pdf")
     [only] = chunk_blocks("lec", extract(lecture).blocks)
@@ -58,8 +64,7 @@ async def test_only_real_definitions_become_cards_with_their_heading_path() -> N
         "# Resizing\n\nWhen the table grows, every key moves to a new bucket.\n\n"
         "Every hash table slows down when its buckets fill up and must grow."
     )
-    cards = await cards_of(text)
-    by_term = {card.term: card for card in cards if card.type != "cloze"}
+    cards, by_term = await definitions_of(text)
     table = by_term["hash table"]
     assert table.question == "What is a hash table?"
     assert table.answers.concise == "A data structure that maps keys to values."
@@ -80,7 +85,7 @@ async def test_facets_come_from_the_text_or_stay_absent() -> None:
         "A common mistake is to think that osmosis needs energy from the cell.\n\n"
         "Diffusion is the net movement of particles down a concentration gradient."
     )
-    by_term = {card.term: card for card in await cards_of(text) if card.type != "cloze"}
+    _, by_term = await definitions_of(text)
     osmosis, diffusion = by_term["osmosis"], by_term["diffusion"]
     assert osmosis.example == "For example, a red blood cell in pure water swells."
     assert osmosis.answers.common_mistakes == (
@@ -110,8 +115,7 @@ async def test_german_text_gets_german_questions() -> None:
         "reagieren kann.\n\n"
         "Der Compiler prüft, ob die Methode jede Exception deklariert oder behandelt."
     )
-    cards = await cards_of(text)
-    by_term = {card.term: card for card in cards if card.type != "cloze"}
+    cards, by_term = await definitions_of(text)
     assert by_term["Error"].question == "Was ist ein Error?"
     assert by_term["Exception"].question == "Was versteht man unter Exception?"
     [cloze] = [card for card in cards if card.type == "cloze"]
