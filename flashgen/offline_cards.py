@@ -145,7 +145,7 @@ def good_term(term: str) -> bool:
     parts = term.split()
     if not 1 <= len(parts) <= MAX_TERM_WORDS or len(term) > 60 or has_markup(term):
         return False
-    if re.search(r"[<>{}\[\]\\$|=;`@#\d_]", term):
+    if re.search(r"[<>{}\[\]\\$|=;`@#\d_\"“”„]", term):
         return False
     if not words(term) or any(len(p) > 30 for p in parts):
         return False
@@ -219,6 +219,8 @@ def _match(sentence: Sentence, language: str) -> tuple[str, str, str, str, str] 
         match = pattern.match(text)
         if match:
             groups = match.groupdict()
+            if form == "colon" and not _plain_label(groups["term"], groups["definition"]):
+                continue
             article = groups.get("article") or ""
             verb = (groups.get("verb") or "").lower()
             return form, article, verb, groups["term"], groups["definition"]
@@ -231,6 +233,15 @@ def _labelled_paragraph(text: str) -> bool:
     question: …")."""
     label = text.split(":", 1)[0]
     return len(label.split()) <= 3 and not re.search(r"['’]s\b", label)
+
+
+def _plain_label(label: str, definition: str) -> bool:
+    """A list label that names a thing: not an action ("Avoiding Overfitting: …") and not
+    several "label: text" items run together ("git init: creates … git add: tells …")."""
+    words = label.split()
+    if len(words) > 1 and words[0].lower().endswith("ing"):
+        return False
+    return ":" not in definition
 
 
 def _attach_facets(found: list[Sentence], definitions: list[Definition]) -> None:

@@ -61,7 +61,8 @@ META_TERMS = _wordset(
         zusammenfassung hinweis hinweise aufgabe aufgaben frage fragen antwort antworten
         lösung lösungen ziel ziele inhalt literatur quelle quellen übung übungen achtung
         anmerkung definition idee problem fazit regel speaker merksatz faustregel wichtig
-        пример примеры задача задачи количество вопрос вопросы ответ итог дедлайн штраф
+        пример примеры задача задачи количество вопрос вопросы ответ итог дедлайн штраф простыми
+    простое
         """
     )
 # fmt: on
