@@ -341,6 +341,8 @@ def find_clozes(
             spaced = r"\s+".join(re.escape(word) for word in term.split())
             pattern = re.compile(rf"(?<![\w-]){spaced}(?![\w-])", re.I)
             found_term = pattern.search(sentence.text)
+            if found_term and len(pattern.findall(sentence.text)) > 1:
+                break  # the blank's answer would stand in the same sentence
             if found_term:
                 blanked = (
                     sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]
