@@ -286,7 +286,7 @@ def status(
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
 ) -> None:
-    """Per lecture: complete / partial (X of Y tasks) / failed / stale / not generated."""
+    """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated."""
     from flashgen.runner import file_digest, find_lectures
     from flashgen.status import lecture_status
     from flashgen.store import OutputStore
@@ -296,7 +296,13 @@ def status(
         scan = find_lectures(settings, course)
         store = OutputStore(settings.output_dir, course)
         console = _console()
-        colours = {"complete": "green", "partial": "yellow", "failed": "red", "stale": "yellow"}
+        colours = {
+            "complete": "green",
+            "empty": "yellow",
+            "partial": "yellow",
+            "failed": "red",
+            "stale": "yellow",
+        }
         incomplete = 0
         for lecture in scan.lectures:
             state = lecture_status(store, lecture.id, file_digest(lecture))
@@ -304,7 +310,7 @@ def status(
             console.print(f"{lecture.id:<30} [{colour}]{state.describe()}[/]", highlight=False)
             for error in state.errors[:3]:
                 console.print(f"  [dim]{error}[/]", highlight=False)
-            incomplete += state.state != "complete"
+            incomplete += state.state not in ("complete", "empty")
         raise typer.Exit(0 if not incomplete else 1)
 
 

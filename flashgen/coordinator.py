@@ -156,15 +156,19 @@ class LectureOutcome:
 
     @property
     def status(self) -> Status:
-        if not self.failed_tasks:
-            return "complete"
-        return "partial" if self.cards else "failed"
-
-
-def _status(succeeded: int, failed: int) -> Status:
-    if not failed:
+        if self.failed_tasks:
+            return "partial" if self.cards else "failed"
+        # Every task ran, but a lecture without cards or without questions at a level has
+        # little to show: never called complete.
+        if not self.cards or not all(self.questions.values()):
+            return "empty"
         return "complete"
-    return "partial" if succeeded else "failed"
+
+
+def _status(succeeded: int, failed: int, items: int) -> Status:
+    if failed:
+        return "partial" if succeeded else "failed"
+    return "complete" if items else "empty"
 
 
 class Coordinator:
@@ -499,8 +503,9 @@ class Coordinator:
         return [q for q in existing.questions if not set(q.source_flashcard_ids) <= redone]
 
     def _metadata_fields(
-        self, lecture_id: str, failed: list[FailedTask], ok: int, total: int
+        self, lecture_id: str, failed: list[FailedTask], ok: int, total: int, items: int, note: str
     ) -> dict[str, object]:
+        status = _status(ok, len(failed), items)
         return {
             "course_id": self.course.id,
             "course_name": self.course.name,
@@ -510,7 +515,8 @@ class Coordinator:
             "model": self.generator.model,
             "language": self.language,
             "prompt_version": prompts.prompt_version(),
-            "status": _status(ok, len(failed)),
+            "status": status,
+            "note": f"empty: {note}" if status == "empty" else None,
             "tasks_total": total,
             "failed_tasks": failed,
         }
@@ -521,7 +527,12 @@ class Coordinator:
         metadata = FlashcardMetadata.model_validate(
             {
                 **self._metadata_fields(
-                    lecture.id, failed, len(lecture.chunks) - len(failed), len(lecture.chunks)
+                    lecture.id,
+                    failed,
+                    len(lecture.chunks) - len(failed),
+                    len(lecture.chunks),
+                    len(cards),
+                    f"no cards from {_count(len(lecture.chunks), 'chunk')} of text",
                 ),
                 "chunks_processed": len(lecture.chunks) - len(failed),
                 "total_cards": len(cards),
@@ -551,7 +562,14 @@ class Coordinator:
     ) -> None:
         metadata = QuizMetadata.model_validate(
             {
-                **self._metadata_fields(lecture_id, failed, tasks - len(failed), tasks),
+                **self._metadata_fields(
+                    lecture_id,
+                    failed,
+                    tasks - len(failed),
+                    tasks,
+                    len(questions),
+                    f"{_count(source_cards, 'card')}, no level-{level} questions from them",
+                ),
                 "difficulty_level": level,
                 "level_name": LEVEL_NAMES[level],
                 "source_flashcards": source_cards,
@@ -570,6 +588,10 @@ class Coordinator:
                 remaining=sum(f.expected_items for f in failed),
             )
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _aliases(dropped: Sequence[Flashcard], kept: Sequence[Flashcard]) -> dict[str, str]:

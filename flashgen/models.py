@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 LectureKind = Literal["md", "txt", "pdf", "pptx", "docx"]
 SUPPORTED_SUFFIXES: dict[str, LectureKind] = {
@@ -23,7 +31,12 @@ LEVEL_NAMES: dict[int, str] = {
     3: "Analysis & Critical Thinking",
     4: "Synthesis & Mastery",
 }
-Status = Literal["complete", "partial", "failed"]
+# "empty": every task ran, but there is little to show (no cards, or no questions at a level).
+Status = Literal["complete", "partial", "failed", "empty"]
+# Version of the output files. 2: answer facets a generator cannot honestly fill are absent;
+# metadata says ``schema_version`` and may carry a ``note``. Version 1 files (no such key, every
+# facet present) still read.
+OUTPUT_SCHEMA_VERSION = 2
 
 
 class Frozen(BaseModel):
@@ -78,12 +91,23 @@ class Chunk(Frozen):
 # --- generated material ------------------------------------------------------------------------
 
 
+def _without_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value is not None}
+
+
 class Answers(Frozen):
+    """The concise answer is required; a facet the generator cannot fill honestly is None and
+    absent from the written JSON (never filler)."""
+
     concise: str = Field(min_length=1)
-    analogy: str = Field(min_length=1)
-    eli5: str = Field(min_length=1)
-    real_world_use_case: str = Field(min_length=1)
-    common_mistakes: str = Field(min_length=1)
+    analogy: str | None = Field(default=None, min_length=1)
+    eli5: str | None = Field(default=None, min_length=1)
+    real_world_use_case: str | None = Field(default=None, min_length=1)
+    common_mistakes: str | None = Field(default=None, min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _drop_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_none(handler(self))
 
 
 class RelevanceScore(Frozen):
@@ -272,8 +296,16 @@ class OutputMetadata(BaseModel):
     language: str = "English"
     prompt_version: str = ""
     status: Status = "complete"
+    # Why the status is "empty" (e.g. "empty: 3 cards, too few for a level-1 quiz").
+    note: str | None = None
+    # Files written before version 2 have no such key and read the same way.
+    schema_version: int = OUTPUT_SCHEMA_VERSION
     tasks_total: int = 0
     failed_tasks: list[FailedTask] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _drop_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_none(handler(self))
 
 
 class FlashcardMetadata(OutputMetadata):

@@ -99,7 +99,7 @@ class RunSummary:
         else:
             self.questions[event.lecture][event.level] = event.items
             self.questions_remaining += event.remaining
-        worst = {"complete": 0, "partial": 1, "failed": 2}
+        worst = {"complete": 0, "empty": 1, "partial": 2, "failed": 3}
         current = self.lecture_status.get(event.lecture, "complete")
         if worst.get(event.status, 0) > worst.get(current, 0):
             current = event.status
@@ -181,8 +181,25 @@ class RunSummary:
             table.add_row(name, value)
         return table
 
+    def empty_lectures(self) -> dict[str, str]:
+        """Lecture -> what it lacks, for lectures whose tasks all ran but gave little."""
+        found = {}
+        for lecture, status in self.lecture_status.items():
+            if status != "empty":
+                continue
+            cards = self.cards.get(lecture, 0)
+            missing = [lvl for lvl, n in sorted(self.questions.get(lecture, {}).items()) if not n]
+            if not cards:
+                found[lecture] = "no cards"
+            else:
+                levels = ", ".join(str(lvl) for lvl in missing)
+                found[lecture] = f"{cards} cards, no questions at level {levels}"
+        return found
+
     def render(self, console: Console) -> None:
         console.print(self.table())
+        for lecture, reason in self.empty_lectures().items():
+            console.print(f"[yellow]empty[/] {lecture}: {reason}")
         for lecture, reason in self.skipped.items():
             console.print(f"[yellow]skipped[/] {lecture}: {reason}")
         for task in self.failed[:20]:
@@ -191,6 +208,7 @@ class RunSummary:
             console.print(f"… and {len(self.failed) - 20} more failed tasks (see run_report.json)")
 
     def to_dict(self) -> dict[str, Any]:
+        empty = self.empty_lectures()
         return {
             "report_version": REPORT_VERSION,
             "course_id": self.course_id,
@@ -221,6 +239,7 @@ class RunSummary:
                     "status": self.lecture_status.get(lecture, "failed"),
                     "flashcards": self.cards.get(lecture, 0),
                     "questions": dict(self.questions.get(lecture, {})),
+                    **({"empty": empty[lecture]} if lecture in empty else {}),
                 }
                 for lecture in self.lectures
             },

@@ -1,4 +1,5 @@
-"""What is on disk for each lecture: complete, partial, failed, stale or not generated yet."""
+"""What is on disk for each lecture: complete, empty (little to show), partial, failed, stale or
+not generated yet."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Literal
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, OutputMetadata, QuizFile
 from flashgen.store import OutputStore
 
-State = Literal["complete", "partial", "failed", "stale", "not generated"]
+State = Literal["complete", "empty", "partial", "failed", "stale", "not generated"]
 
 
 @dataclass
@@ -22,6 +23,7 @@ class LectureStatus:
     questions: int = 0
     questions_remaining: int = 0
     errors: list[str] = field(default_factory=list)
+    empty_levels: list[int] = field(default_factory=list)  # quiz levels with no questions
 
     def describe(self) -> str:
         if self.state == "not generated":
@@ -33,6 +35,11 @@ class LectureStatus:
             return f"partial ({self.tasks_done} of {self.tasks_total} tasks): {text}"
         if self.state == "stale":
             return f"stale (lecture changed since generation): {text}"
+        if self.state == "empty":
+            if not self.cards:
+                return "empty: no cards"
+            levels = ", ".join(str(level) for level in self.empty_levels)
+            return f"empty: {text} (no questions at level {levels})"
         return f"{self.state}: {text}"
 
 
@@ -63,6 +70,8 @@ def lecture_status(store: OutputStore, lecture_id: str, digest: str) -> LectureS
         if quiz is None:
             continue
         status.questions += len(quiz.questions)
+        if quiz.metadata.status == "empty":
+            status.empty_levels.append(quiz.metadata.difficulty_level)
         status.questions_remaining += sum(f.expected_items for f in quiz.metadata.failed_tasks)
     missing_levels = cards.flashcards and any(quiz is None for quiz in quizzes)
     if cards.metadata.source_digest and cards.metadata.source_digest != digest:
@@ -71,8 +80,11 @@ def lecture_status(store: OutputStore, lecture_id: str, digest: str) -> LectureS
         status.state = "failed"
     elif status.errors or missing_levels:
         status.state = "partial"
+    elif status.empty_levels or not cards.flashcards:
+        status.state = "empty"
     return status
 
 
 def is_up_to_date(store: OutputStore, lecture_id: str, digest: str) -> bool:
-    return lecture_status(store, lecture_id, digest).state == "complete"
+    """Complete, or empty with every task done: running again would give the same."""
+    return lecture_status(store, lecture_id, digest).state in ("complete", "empty")

@@ -42,3 +42,44 @@ def test_write_schemas(tmp_path: Path) -> None:
         render(s) for s in output_schemas().values()
     ]
     assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == [p.name for p in written]
+
+
+def test_version_1_files_with_every_facet_still_read() -> None:
+    """Files written before schema version 2 (no schema_version, all facets) load as they are."""
+    from flashgen.models import OUTPUT_SCHEMA_VERSION, FlashcardFile
+
+    old = {
+        "metadata": {
+            "course_id": "c",
+            "course_name": "C",
+            "lecture": "l",
+            "generated_at": "2026-01-01T00:00:00+00:00",
+            "generator": "offline",
+            "model": "extractive-v1",
+            "status": "complete",
+            "chunks_processed": 1,
+            "total_cards": 1,
+        },
+        "flashcards": [
+            {
+                "id": "c-l-1",
+                "type": "definition",
+                "question": "What is a cell?",
+                "answers": {
+                    "concise": "The unit of life.",
+                    "analogy": "A brick.",
+                    "eli5": "A tiny room.",
+                    "real_world_use_case": "Biology.",
+                    "common_mistakes": "None.",
+                },
+                "relevance_score": {"score": 5, "justification": "core"},
+                "source": {"lecture": "l", "chunk": 0},
+            }
+        ],
+    }
+    loaded = FlashcardFile.model_validate(old)
+    assert loaded.flashcards[0].answers.eli5 == "A tiny room."
+    assert loaded.metadata.schema_version == OUTPUT_SCHEMA_VERSION
+    dumped = loaded.model_dump(mode="json")
+    assert "note" not in dumped["metadata"]
+    assert set(dumped["flashcards"][0]["answers"]) == set(old["flashcards"][0]["answers"])

@@ -83,9 +83,10 @@ def _numbers(values: list[int]) -> str:
 
 
 def card_back_parts(card: Flashcard) -> list[tuple[str, str]]:
-    """(label, text) in reading order; the concise answer comes first and carries no label."""
+    """(label, text) in reading order; the concise answer comes first and carries no label.
+    Facets the generator left absent (None) are left out, as are empty ones."""
     answers = card.answers
-    parts = [
+    parts: list[tuple[str, str | None]] = [
         ("", answers.concise),
         ("Analogy", answers.analogy),
         ("Explain like I'm five", answers.eli5),
@@ -95,7 +96,7 @@ def card_back_parts(card: Flashcard) -> list[tuple[str, str]]:
         ("Context", card.context),
         ("Source", source_label(card.source)),
     ]
-    return [(label, text) for label, text in parts if text.strip()]
+    return [(label, text) for label, text in parts if text and text.strip()]
 
 
 def match_pairs(question: MatchingQuestion | CategorizationQuestion) -> list[tuple[str, str]]:

@@ -34,6 +34,18 @@ LECTURES = ("lec_10", "lec_1", "lec_2")
 TRICKY = 'Say "hi", then\nnew line; ünïcödé ✓ and a, comma'
 
 
+def bare_card(lecture: str, index: int) -> Flashcard:
+    """A card as the offline generator writes one: the facets it cannot fill are absent."""
+    full = card(lecture, index)
+    return full.model_copy(
+        update={
+            "id": f"{full.id}-bare",
+            "answers": Answers(concise=f"Term {index} is what {lecture} defines."),
+            "example": "",
+        }
+    )
+
+
 def card(lecture: str, index: int, question: str | None = None) -> Flashcard:
     return Flashcard(
         id=f"{COURSE}-{lecture}-c{index}",
