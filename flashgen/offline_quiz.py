@@ -100,6 +100,22 @@ def _others(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
     return [other for other in pool if other.id != card.id]
 
 
+def _lecture_mates(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
+    """The pool's other cards from the card's own lecture (the pool also holds the course's
+    definitions, as distractors for short lectures)."""
+    return [o for o in _others(card, pool) if o.source.lecture == card.source.lecture]
+
+
+def _mates_first(
+    card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, n: int
+) -> list[Flashcard]:
+    """``n`` other cards, from the card's lecture as far as it has them, then the course."""
+    mates = _lecture_mates(card, pool)
+    picked = rng.sample(mates, min(n, len(mates)))
+    rest = [o for o in _others(card, pool) if o not in picked and o not in mates]
+    return picked + rng.sample(rest, min(n - len(picked), len(rest)))
+
+
 def which_definition(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
@@ -138,7 +154,7 @@ def one_false(
     others = _others(card, pool)
     if len(others) < 4:
         return None
-    true_cards = rng.sample(others, 3)
+    true_cards = _mates_first(card, pool, rng, 3)
     spare = [o for o in others if o not in true_cards]
     donors = similar(card.answers.concise, [o.answers.concise for o in spare], "", rng, 1)
     if donors is None:
@@ -160,8 +176,9 @@ def one_false(
 def _four(
     card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, spread: bool
 ) -> list[Flashcard] | None:
-    """The card and three others; with ``spread``, from other sections where there are any."""
-    others = _others(card, pool)
+    """The card and three others of its lecture; with ``spread``, from other sections where
+    there are any."""
+    others = _lecture_mates(card, pool)
     if len(others) < 3:
         return None
     if spread:
@@ -209,11 +226,14 @@ def in_order(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     """Level 4: two descriptions, preferably from different sections, and four ordered pairs
-    of terms in which every term appears equally often."""
-    others = _others(card, pool)
-    elsewhere = [o for o in others if o.context != card.context] or others
+    of terms in which every term appears equally often. Both descriptions are the lecture's;
+    the decoy terms may come from the course."""
+    mates = _lecture_mates(card, pool)
+    if not mates:
+        return None
+    elsewhere = [o for o in mates if o.context != card.context] or mates
     partner = elsewhere[rng.randrange(len(elsewhere))]
-    rest = [o for o in others if o.id != partner.id]
+    rest = [o for o in _others(card, pool) if o.id != partner.id]
     if len(rest) < 2:
         return None
     stem = w.in_order.format(first=card.answers.concise, second=partner.answers.concise)

@@ -118,7 +118,7 @@ def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Pl
     lectures = prepare(settings, scan, RunOptions(tuple(names)), store, note)
     name, model = _planned_provider(settings)
     generator: Generator = (
-        offline_generator(settings)
+        offline_generator(settings, lectures)
         if name == "offline"
         else llm_generator(settings, name, model, _never_called)
     )

@@ -134,20 +134,27 @@ def llm_generator(settings: Settings, name: str, model: str, complete: Complete)
     )
 
 
-def offline_generator(settings: Settings) -> OfflineGenerator:
-    return OfflineGenerator(settings.question_mix)
+def offline_generator(
+    settings: Settings, lectures: Sequence[PreparedLecture] = ()
+) -> OfflineGenerator:
+    """The offline generator, given every chunk read for this run: short lectures take their
+    quiz distractors from the course's other definitions."""
+    return OfflineGenerator(settings.question_mix, {lec.id: lec.chunks for lec in lectures})
 
 
 @asynccontextmanager
 async def open_generator(
-    settings: Settings, control: RunControl, emit: Listener
+    settings: Settings,
+    control: RunControl,
+    emit: Listener,
+    lectures: Sequence[PreparedLecture] = (),
 ) -> AsyncIterator[ChosenGenerator]:
     """The generator the settings ask for; a provider's client is closed on the way out."""
     from flashgen.providers.factory import build_provider, choose_provider
 
     name, reason = choose_provider(settings)
     if name == "offline":
-        yield ChosenGenerator(offline_generator(settings), reason)
+        yield ChosenGenerator(offline_generator(settings, lectures), reason)
         return
     from flashgen.pricing import PriceTable
 
@@ -195,7 +202,7 @@ async def run_course(
     lectures = prepare(settings, scan, options, store, emit)
     cache = TaskCache(settings.cache_path)
     try:
-        async with open_generator(settings, control, emit) as chosen:
+        async with open_generator(settings, control, emit, lectures) as chosen:
             generator = chosen.generator
             emit(GeneratorChosen(generator.name, generator.model, chosen.reason))
             coordinator = Coordinator(

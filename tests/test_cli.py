@@ -173,7 +173,9 @@ def test_cache_force_and_edited_lecture(courses: Path, tmp_path: Path) -> None:
     code, output = invoke("status", "sample-course", "--courses-dir", str(courses), "-o", str(out))
     assert code == 1 and "stale" in output
     invoke(*args)
-    assert report(out) == {"succeeded": 5, "cached": 10, "failed": 0, "skipped": 0}
+    # the offline generator's quizzes draw distractors from the whole course, so its identity
+    # holds a digest of the course's text: an edited lecture runs every task again (for free)
+    assert report(out) == {"succeeded": 15, "cached": 0, "failed": 0, "skipped": 0}
     code, output = invoke("status", "sample-course", "--courses-dir", str(courses), "-o", str(out))
     assert code == 0 and output.count("complete") == 3
 
