@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -39,6 +40,7 @@ from flashgen.offline_cards import (
 from flashgen.offline_lang import Wording, wording
 from flashgen.offline_quiz import (
     SINGLE,
+    Draw,
     QuestionDraft,
     balance_positions,
     similar,
@@ -144,8 +146,9 @@ class OfflineGenerator:
         kinds = assign([card.id for card in own], self.mix.shares(level), level)
         questions: list[QuizQuestion] = []
         rejected: list[Rejection] = []
+        tally: Counter[int] = Counter()  # the length ranks the answers took (see Draw)
         for card in own:
-            rng = random.Random(digest(card.id, str(level)))
+            rng = Draw(digest(card.id, str(level)), tally)
             draft = _build(kinds[card.id], card, pool, level, rng, words)
             if draft is None:
                 rejected.append(Rejection("no honest question of this design", card.term))

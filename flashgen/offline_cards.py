@@ -68,8 +68,27 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         "is",
         re.compile(rf"^{_TERM}\s*[—–-]\s+(?:это\s+)?(?P<definition>[^\W\d_].+?)\s*[.!;]?$"),
     ),
-    ("en", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–]\s)\s*{_END}")),
-    ("de", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–]\s)\s*{_END}")),
+    ("en", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–=]\s)\s*{_END}")),
+    ("de", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–=]\s)\s*{_END}")),
+    # reversed: "The smallest unit of life is called the cell." / "… nennt man Zelle."
+    (
+        "en",
+        "called",
+        re.compile(
+            r"^(?P<definition>(?:an?|the)\s.+?)\s+(?:is|are)\s+(?:called|known as|termed)\s+"
+            r"(?:(?P<article>an?|the)\s+)?(?P<term>[^,;:.!?()]{1,60}?)\s*[.!]?$",
+            re.I,
+        ),
+    ),
+    (
+        "de",
+        "called",
+        re.compile(
+            r"^(?P<definition>(?:Ein|Eine|Einen|Der|Die|Das|Den)\s.+?)\s+"
+            r"(?:nennt man|heißt|heißen|bezeichnet man als)\s+"
+            r"(?:(?P<article>der|die|das|ein|eine|einen)\s+)?(?P<term>[^,;:.!?()]{1,60}?)\s*[.!]?$"
+        ),
+    ),
 ]
 _EXAMPLE = re.compile(
     r"\b(for example|for instance|e\.\s?g\.|such as|zum Beispiel|z\.\s?B\.|beispielsweise"
@@ -105,6 +124,35 @@ _VAGUE = re.compile(
     re.I,
 )
 _LABEL_ENDINGS = frozenset(("result", "results", "takeaway", "takeaways", "conclusion"))
+# "The level of biliverdin in blood is a heritable trait": a quantity of something, not a term
+# fmt: off
+_QUANTITIES = frozenset((
+    "level", "levels", "amount", "amounts", "number", "numbers", "rate", "rates", "degree",
+    "percentage", "value", "values", "proportion", "size",
+))
+# A label with a verb is a claim, not a name ("ABM offers explanations: theories that …").
+_LABEL_VERBS = frozenset((
+    "is", "are", "was", "has", "have", "offers", "offer", "provides", "provide", "gives",
+    "give", "allows", "allow", "helps", "help", "makes", "make", "shows", "show", "needs",
+    "need", "requires", "require", "uses", "use", "enables", "enable", "creates", "create",
+    "means", "ist", "sind", "hat", "haben", "bietet", "bieten", "gibt", "erlaubt", "macht",
+    "zeigt", "braucht",
+))
+# fmt: on
+# An explanation that is a sentence of its own ("Implications for inheritance: When studying
+# the effects of a gene, you need to …") says something about a topic; it does not define
+# the label.
+_OWN_SENTENCE = re.compile(
+    r"^(?:when|if|because|although|while|since|once|wenn|falls|weil|obwohl)\b"
+    r"|\b(?:you|we|wir)\b|(?<!^)\bSie\b",
+    re.I,
+)
+# "A git **repository** … the **staging area** (the area where git checks for file changes)":
+# a bold term glossed in brackets right after it.
+_GLOSSED = re.compile(
+    r"\*\*(?P<term>[^*\n]{2,60}?)\*\*\s*\((?P<definition>(?:the|an?|der|die|das|ein|eine)\s[^()\n]{10,200})\)"
+)
+SAME_ANSWER = 85  # rapidfuzz ratio at which two terms' answers are the same text
 _ENDS = (".", "!", "?", "…", ")", '"', "”", "“")
 
 
@@ -152,6 +200,10 @@ def good_term(term: str) -> bool:
     first, last = parts[0].lower().strip("()"), parts[-1].lower().strip("()")
     if is_stopword(first) or is_stopword(last) or first in PRONOUNS:
         return False
+    if sum(1 for p in parts[1:-1] if is_stopword(p)) >= 2:
+        return False  # "level of biliverdin in blood": a description, not a name
+    if first in _QUANTITIES and len(parts) > 1 and parts[1].lower() in ("of", "von", "an"):
+        return False
     if re.search(r"[а-яё](?:ся|ть)\b", term.lower()):
         return False  # a Russian verb: "Сдаётся в формате вопрос – ответ" is no term
     # "main result", "key takeaways": a label whose last word says it is one
@@ -193,16 +245,76 @@ def find_definitions(found: list[Sentence], language: str, text: str) -> list[De
         if match is None:
             continue
         form, article, verb, raw_term, definition = match
+        definition = definition.rstrip(" ,")  # "Ein Fehler …, der … ist, heißt Error."
         term = _clean_term(raw_term, sentence, language, text)
         stopped = sentence.text.rstrip().endswith((".", "!"))
-        if not good_term(term) or term.lower() in seen or not complete_clause(definition, stopped):
+        if not good_term(term) or term.lower() in seen:
+            continue
+        if not (complete_clause(definition, stopped) or _equated(sentence, definition)):
             continue
         if term.lower() in definition.lower().split()[:3]:
             continue  # circular ("A cell is a cell that …")
+        if not _defines(form, article, verb, raw_term, definition):
+            continue
+        answer = _answer(definition)
+        if any(
+            fuzz.ratio(answer.casefold(), d.answer.casefold()) >= SAME_ANSWER for d in definitions
+        ):
+            # two terms with one explanation: a copy slip in the source ("git push: commits
+            # the staged snapshot …" under "git commit: commits …"); the first stays
+            continue
         seen.add(term.lower())
-        definitions.append(Definition(article, term, _answer(definition), form, verb, sentence))
+        definitions.append(Definition(article, term, answer, form, verb, sentence))
+    definitions += _glossed(found, text, seen, definitions)
     _attach_facets(found, definitions)
     return definitions
+
+
+def _equated(sentence: Sentence, definition: str) -> bool:
+    """A list item "Term = explanation" (a slide's "Checked = erwartbare Fehlerquellen"): the
+    sign says it is a definition, so a noun phrase of two or more words is answer enough."""
+    if not sentence.listed or not re.match(r"^[^=]{1,62}\s=\s", sentence.text):
+        return False
+    text = definition.strip()
+    return len(text.split()) >= 2 and not has_markup(text) and not _VAGUE.search(text)
+
+
+def _defines(form: str, article: str, verb: str, raw_term: str, definition: str) -> bool:
+    """Shapes that match a definition's pattern but state something else."""
+    tokens = _answer(definition).split()
+    if form == "is" and tokens[0].lower() in ("the", "der", "die", "das") and len(tokens) < 6:
+        return False  # "The independent variable is the color of blood": this case's value
+    if form == "colon" and _OWN_SENTENCE.search(definition):
+        return False
+    parts = raw_term.split()
+    # "Writing docstrings is an easy way …": a gerund naming an activity, not a term
+    return not (
+        form == "is"
+        and not article
+        and verb in ("is", "ist")
+        and len(parts) > 1
+        and len(parts[0]) > 5
+        and parts[0].lower().endswith("ing")
+        and parts[-1].endswith("s")
+    )
+
+
+def _glossed(
+    found: list[Sentence], text: str, seen: set[str], definitions: list[Definition]
+) -> list[Definition]:
+    """Bold terms glossed in brackets right after them: "the **staging area** (the area where
+    git checks for file changes)"."""
+    glossed: list[Definition] = []
+    for match in _GLOSSED.finditer(text):
+        term, gloss = " ".join(match["term"].split()), " ".join(match["definition"].split())
+        sentence = next((s for s in found if gloss in s.text), None)
+        if sentence is None or not good_term(term) or term.lower() in seen:
+            continue
+        if not complete_clause(gloss, stopped=True) or term.lower() in gloss.lower():
+            continue
+        seen.add(term.lower())
+        glossed.append(Definition("", term, _answer(gloss), "colon", "", sentence))
+    return glossed
 
 
 def _match(sentence: Sentence, language: str) -> tuple[str, str, str, str, str] | None:
@@ -241,6 +353,8 @@ def _plain_label(label: str, definition: str) -> bool:
     words = label.split()
     if len(words) > 1 and words[0].lower().endswith("ing"):
         return False
+    if any(word.lower() in _LABEL_VERBS for word in words[1:]):
+        return False  # a claim ("ABM offers explanations"), not a name
     return ":" not in definition
 
 

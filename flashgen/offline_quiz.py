@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
@@ -40,12 +41,25 @@ def statement(card: Flashcard, described: Flashcard | None = None) -> str:
     return f"{card.term} — {(described or card).answers.concise}"
 
 
+class Draw(random.Random):
+    """A question's random source, sharing with the other questions of its quiz a tally of the
+    length rank the correct option took (0: longest … 3: shortest). Drawn per question, the
+    rank is skewed wherever the pool has no longer (or shorter) option to offer, and "pick
+    the longest" beats chance; with the tally, each question takes the least used rank its
+    pool allows."""
+
+    def __init__(self, seed: str, tally: Counter[int]) -> None:
+        super().__init__(seed)
+        self.tally = tally
+
+
 def similar(
     correct: str, candidates: Sequence[str], stem: str, rng: random.Random, n: int = 3
 ) -> list[str] | None:
     """``n`` distractors shaped like ``correct``: as much overlap with the stem, and lengths
-    around it (the correct option lands at a random rank by length), or None when the pool
-    cannot hide the answer from someone who reads only the options."""
+    around it (the correct option lands at a random rank by length, or the quiz's least used
+    one with a ``Draw``), or None when the pool cannot hide the answer from someone who reads
+    only the options."""
     seen = {normalise(correct)}
     usable: list[str] = []
     for text in candidates:
@@ -62,12 +76,18 @@ def similar(
     longer = sorted((t for t in usable if len(t) >= len(correct)), key=key)
     shorter = sorted((t for t in usable if len(t) < len(correct)), key=key)
     want_longer = rng.randrange(n + 1)
+    tally = rng.tally if isinstance(rng, Draw) else None
+    if tally is not None:
+        possible = [r for r in range(n + 1) if r <= len(longer) and n - r <= len(shorter)]
+        want_longer = min(possible, key=lambda r: (tally[r], (r - want_longer) % (n + 1)))
     picked = longer[:want_longer] + shorter[: n - want_longer]
     rest = sorted((t for t in usable if t not in picked), key=key)
     picked += rest[: n - len(picked)]
     scores = [overlap(t, stem) for t in picked]
     if target > max(scores) or (target < min(scores)):
         return None  # the stem would point at (or away from) the answer
+    if tally is not None:
+        tally[want_longer] += 1
     return picked
 
 
