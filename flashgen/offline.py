@@ -27,10 +27,13 @@ from flashgen.models import (
     CardSource,
     Chunk,
     Flashcard,
+    FlashcardType,
     QuizQuestion,
     RelevanceScore,
 )
 from flashgen.offline_cards import (
+    PURPOSE,
+    STATEMENT,
     Cloze,
     Definition,
     card_question,
@@ -50,6 +53,9 @@ from flashgen.offline_quiz import (
 from flashgen.offline_text import Sentence, detect_language, sentences
 from flashgen.validation import dedupe_cards, dedupe_questions, finalize_question, normalise
 
+# A purpose ("What is X used for?") or a named statement is no definition: its answer is not
+# a distractor for a definition, so those cards stay out of the quizzes' pool.
+_CARD_TYPES: dict[str, FlashcardType] = {PURPOSE: "concept", STATEMENT: "fact"}
 MAX_CARDS_PER_CHUNK = 20
 MAX_CLOZE_PER_CHUNK = 2
 # A question needs one definition card of its lecture (the course's other lectures give the
@@ -213,7 +219,7 @@ def _definition_card(
     question = card_question(definition, words)
     return Flashcard(
         id=card_id(ctx.course.id, ctx.lecture_id, question),
-        type="definition",
+        type=_CARD_TYPES.get(definition.form, "definition"),
         term=definition.term,
         question=question,
         answers=Answers(
@@ -259,7 +265,7 @@ def _quiz_pool(cards: Sequence[Flashcard]) -> list[Flashcard]:
     answers: set[str] = set()
     for card in cards:
         term, answer = normalise(card.term), normalise(card.answers.concise)
-        if card.type == "cloze" or not term or term in terms or answer in answers:
+        if card.type != "definition" or not term or term in terms or answer in answers:
             continue
         pool.append(card)
         terms.add(term)

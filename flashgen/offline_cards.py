@@ -70,6 +70,42 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("en", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–=]\s)\s*{_END}")),
     ("de", "colon", re.compile(rf"^{_TERM}\s*(?::|\s[—–=]\s)\s*{_END}")),
+    # purpose: "The commit message is used to record …" / "Checked Exceptions sind für …
+    # gedacht, die …"
+    (
+        "en",
+        "used",
+        re.compile(
+            rf"^(?:(?P<article>an?|the)\s+)?{_TERM}\s+(?P<verb>is|are)\s+used\s+"
+            rf"(?P<definition>(?:to|for)\s.+?)\s*[.!]?$",
+            re.I,
+        ),
+    ),
+    (
+        "de",
+        "used",
+        re.compile(
+            rf"^(?:(?P<article>Der|Die|Das|Ein|Eine)\s+)?{_TERM}\s+(?P<verb>ist|sind)\s+"
+            rf"(?P<definition>für\s.+?\sgedacht\b.*?)\s*[.!]?$"
+        ),
+    ),
+    # a named statement: "Sturtevant’s insight: The percentage of recombinants is …"
+    (
+        "en",
+        "states",
+        re.compile(
+            r"^(?P<term>[A-Z][\w-]+['’]s\s+(?:insight|law|rule|principle|theorem|hypothesis"
+            r"|razor|paradox|effect|idea|conjecture))\s*:\s*(?P<definition>.+?)\s*[.!]?$"
+        ),
+    ),
+    (
+        "de",
+        "states",
+        re.compile(
+            r"^(?P<term>[A-ZÄÖÜ][\w-]+s\s+(?:Gesetz|Regel|Prinzip|Satz|Hypothese|Idee))"
+            r"\s*:\s*(?P<definition>.+?)\s*[.!]?$"
+        ),
+    ),
     # reversed: "The smallest unit of life is called the cell." / "… nennt man Zelle."
     (
         "en",
@@ -90,6 +126,23 @@ _PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# Inside a sentence: "Let's create a new file using the `touch` command, which is a quick way
+# to create an empty file."
+_APPOSITIVE = re.compile(
+    r"\b(?P<article>the|an?)\s+(?P<term>(?:[^\s,;:.!?()]+\s){0,2}[^\s,;:.!?()]+),\s+which\s+"
+    r"(?P<verb>is)\s+(?P<definition>(?:an?|the)\s[^,;:!?]+?)\s*[.!]?$",
+    re.I,
+)
+_TASK = re.compile(
+    r"^\w{1,3}:\s|^(?:[A-ZÄÖÜ]\w+en)\s+Sie\b|\b(?:Ich kann|I can)\b"
+    r"|^(?:Name|List|Explain|Describe|State|Give|Think|Try|Nennen|Erläutern|Erklären|Beschreiben)\b"
+)
+# a German infinitive (lower case, "-en"/"-ln"/"-rn"): an instruction, not a description
+_INFINITIVE = re.compile(
+    r"(?<![\w-])(?!(?:einen|keinen|ihren|seinen|meinen|den|denen)\b)[a-zäöüß]{3,}(?:en|ln|rn)\b"
+)
+# Forms whose answer is not a definition: kept out of the quiz pool of definitions.
+PURPOSE, STATEMENT = "used", "states"
 _EXAMPLE = re.compile(
     r"\b(for example|for instance|e\.\s?g\.|such as|zum Beispiel|z\.\s?B\.|beispielsweise"
     r"|Beispiel:|например)",
@@ -171,8 +224,8 @@ class Definition:
 
 
 def _clean_term(term: str, sentence: Sentence, language: str, text: str) -> str:
-    term = " ".join(term.strip(" *_`\"'“”„").split())
-    if language != "en" or not term:
+    term = " ".join(term.replace("`", "").strip(" *_\"'“”„").split())
+    if language != "en" or not term or not sentence.text.startswith(term.split()[0]):
         return term  # German capitalises nouns: the case is the author's
     first = term.split()[0]
     # A capitalised first word at the start of a sentence is lowered unless the text writes
@@ -246,11 +299,16 @@ def find_definitions(found: list[Sentence], language: str, text: str) -> list[De
             continue
         form, article, verb, raw_term, definition = match
         definition = definition.rstrip(" ,")  # "Ein Fehler …, der … ist, heißt Error."
+        if form == PURPOSE and language == "de":
+            definition = re.sub(r"\s+gedacht\b", "", definition, count=1)
         term = _clean_term(raw_term, sentence, language, text)
         stopped = sentence.text.rstrip().endswith((".", "!"))
         if not good_term(term) or term.lower() in seen:
             continue
-        if not (complete_clause(definition, stopped) or _equated(sentence, definition)):
+        equated = sentence.listed and bool(re.match(r"^[^=]{1,62}\s=\s", sentence.text))
+        if equated and _INFINITIVE.search(definition):
+            continue  # "Checked = behandeln oder deklarieren": what to do, not what it is
+        if not (complete_clause(definition, stopped) or (equated and _noun_phrase(definition))):
             continue
         if term.lower() in definition.lower().split()[:3]:
             continue  # circular ("A cell is a cell that …")
@@ -270,11 +328,9 @@ def find_definitions(found: list[Sentence], language: str, text: str) -> list[De
     return definitions
 
 
-def _equated(sentence: Sentence, definition: str) -> bool:
-    """A list item "Term = explanation" (a slide's "Checked = erwartbare Fehlerquellen"): the
-    sign says it is a definition, so a noun phrase of two or more words is answer enough."""
-    if not sentence.listed or not re.match(r"^[^=]{1,62}\s=\s", sentence.text):
-        return False
+def _noun_phrase(definition: str) -> bool:
+    """The answer of a list item "Term = explanation" (a slide's "Checked = erwartbare
+    Fehlerquellen"): the sign says it is a definition, so two or more words are enough."""
     text = definition.strip()
     return len(text.split()) >= 2 and not has_markup(text) and not _VAGUE.search(text)
 
@@ -336,6 +392,9 @@ def _match(sentence: Sentence, language: str) -> tuple[str, str, str, str, str] 
             article = groups.get("article") or ""
             verb = (groups.get("verb") or "").lower()
             return form, article, verb, groups["term"], groups["definition"]
+    inline = _APPOSITIVE.search(text) if language == "en" else None
+    if inline:
+        return "is", inline["article"], "is", inline["term"], inline["definition"]
     return None
 
 
@@ -408,8 +467,13 @@ def _first(candidates: list[Sentence], pattern: re.Pattern[str]) -> str | None:
 def card_question(definition: Definition, wording: Wording) -> str:
     if definition.form == "colon":
         return wording.meant_by.format(term=definition.term)
+    if definition.form == STATEMENT:
+        return wording.states.format(term=definition.term)
     article = definition.article.lower()
     named = f"{article} {definition.term}" if article else definition.term
+    if definition.form == PURPOSE:
+        plural = definition.verb in ("are", "sind")
+        return (wording.used_for_plural if plural else wording.used_for).format(term=named)
     if definition.form == "is":
         template = wording.what_are if definition.verb in ("are", "sind") else wording.what_is
         return template.format(term=named)
@@ -446,6 +510,8 @@ def find_clozes(
             continue
         if len(sentence.text.split()) < MIN_CLOZE_WORDS or _EXAMPLE.match(sentence.text):
             continue
+        if _TASK.search(sentence.text):
+            continue  # "k2: Ich kann …", "Nennen Sie …": an objective or a task, not content
         if not own and any(_restates(sentence.text, d.sentence.text) for d in definitions):
             continue  # speaker notes often repeat the slide: that card exists already
         whole = sentence.text.rstrip().endswith((".", "!", ";")) or sentence.listed

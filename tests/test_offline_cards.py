@@ -95,3 +95,68 @@ def test_real_handout_gives_one_card_per_git_command() -> None:
     )
     assert cards["git add"] == "Tells git to start tracking a file, or a series of files."
     assert "git push" not in cards  # the handout gives it git commit's explanation
+
+
+def test_purpose_named_statement_and_appositive_shapes() -> None:
+    from flashgen.offline_cards import card_question
+    from flashgen.offline_lang import wording
+
+    found = {
+        d.term: d
+        for text, language in [
+            ("The commit message is used to record a short summary of what we did.", "en"),
+            ("Checked Exceptions sind für erwartbare Fehlerfälle gedacht, die man abfängt.", "de"),
+            (
+                "Sturtevant’s insight: The percentage of recombinants is proportional to the "
+                "physical distance between genes.",
+                "en",
+            ),
+            (
+                "Let's create a file using the `touch` command, which is a quick way to create "
+                "an empty file.",
+                "en",
+            ),
+        ]
+        for d in _definitions(text, language)
+    }
+    asked = {
+        term: (card_question(d, wording("de" if "Checked" in term else "en")), d.answer)  # type: ignore[arg-type]
+        for term, d in found.items()
+    }
+    assert asked == {
+        "commit message": (
+            "What is the commit message used for?",
+            "To record a short summary of what we did.",
+        ),
+        "Checked Exceptions": (
+            "Wofür sind Checked Exceptions gedacht?",
+            "Für erwartbare Fehlerfälle, die man abfängt.",
+        ),
+        "Sturtevant’s insight": (
+            "What does Sturtevant’s insight state?",
+            "The percentage of recombinants is proportional to the physical distance between "
+            "genes.",
+        ),
+        "touch command": ("What is the touch command?", "A quick way to create an empty file."),
+    }
+
+
+def test_equated_instructions_and_task_sentences_give_no_card() -> None:
+    # prog2 slides: "Checked = behandeln oder deklarieren" is a rule of what to do
+    assert (
+        defined(
+            "- Checked = behandeln oder deklarieren\n- Unchecked = keine Pflicht, aber "
+            "bewusst einsetzen\n",
+            "de",
+        )
+        == {}
+    )
+    from flashgen.offline_cards import find_clozes
+
+    text = (
+        "- Unchecked = meist Programmierfehler / Logikfehler\n\n"
+        "k2: Ich kann zwischen checked und unchecked Exceptions unterscheiden\n\n"
+        "Nennen Sie je zwei Beispiele für checked bzw. unchecked Exceptions.\n"
+    )
+    found = sentences(text)
+    assert find_clozes(found, find_definitions(found, "de", text), 5, own=False) == []
