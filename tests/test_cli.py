@@ -287,3 +287,19 @@ def test_language_reaches_prompts_and_metadata(courses: Path, tmp_path: Path) ->
     invoke("run", "sample-course", "lecture-01", "--courses-dir", str(courses), "-o", str(default))
     cards = json.loads((default / "sample-course" / "lecture-01" / "flashcards.json").read_text())
     assert cards["metadata"]["language"] == "English"  # from course.toml
+
+
+def test_offline_quiz_is_the_same_whichever_lectures_a_run_names(
+    courses: Path, tmp_path: Path
+) -> None:
+    """The offline generator's distractors come from the whole course, read up front: a run of
+    one lecture writes the quiz a run of all writes."""
+    import json
+
+    texts = []
+    for name, only in (("all", ()), ("one", ("lecture-03",))):
+        out = tmp_path / name
+        invoke("run", "sample-course", *only, "--courses-dir", str(courses), "-o", str(out))
+        quiz = out / "sample-course" / "lecture-03" / "quiz_level_1.json"
+        texts.append(json.loads(quiz.read_text())["questions"])
+    assert texts[0] and texts[0] == texts[1]
