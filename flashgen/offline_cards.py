@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from flashgen.cleaning import plain_inline
 from flashgen.offline_lang import Wording
 from flashgen.offline_text import META_TERMS, PRONOUNS, Sentence, has_markup, is_stopword, words
 
@@ -283,7 +284,10 @@ def complete_clause(text: str, stopped: bool = False) -> bool:
 
 
 def _answer(definition: str) -> str:
-    text = _SECOND_DEFINITION.split(definition, maxsplit=1)[0].strip().rstrip(";,-–— ")
+    """The definition as a card shows it: one clause, capitalised, without Markdown marks
+    (a flashcard app shows "`Files.readString`" with its backticks)."""
+    text = plain_inline(definition)
+    text = _SECOND_DEFINITION.split(text, maxsplit=1)[0].strip().rstrip(";,-–— ")
     text = text[:1].upper() + text[1:]
     return text if text.endswith(_ENDS) else text + "."
 
@@ -524,7 +528,7 @@ def find_clozes(
             if found_term and len(pattern.findall(sentence.text)) > 1:
                 break  # the blank's answer would stand in the same sentence
             if found_term:
-                blanked = (
+                blanked = plain_inline(
                     sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]
                 )
                 clozes.append(Cloze(" ".join(found_term.group(0).split()), blanked, sentence))
