@@ -93,6 +93,7 @@ def build_provider(name: str, settings: Settings, prices: PriceTable) -> Provide
         timeout=settings.timeout,
         base_url=_base_url(provider, settings, override=True),
         api_key=_api_key(provider, settings),
+        thinking_budget=settings.gemini_thinking_budget if provider == "gemini" else 0,
     )
     if provider == "anthropic":
         from flashgen.providers.anthropic import AnthropicProvider
