@@ -127,6 +127,11 @@ def describe_providers(settings: Settings) -> list[ProviderStatus]:
     ]
 
 
+def configured_providers(settings: Settings) -> list[LLMProviderName]:
+    """The providers a run could use now: a key found (OpenAI: or a base URL set)."""
+    return [name for name in LLM_PROVIDERS if _usable(name, settings)]
+
+
 def _api_key(name: LLMProviderName, settings: Settings) -> SecretStr | None:
     keys: dict[LLMProviderName, SecretStr | None] = {
         "anthropic": settings.anthropic_api_key,

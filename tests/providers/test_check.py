@@ -1,0 +1,109 @@
+"""``flashgen providers --check`` against each strict local server: accepted, a refused schema,
+a model name the API does not know, and no key at all."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+
+from flashgen.cli import app
+from flashgen.providers import check
+
+from .fake_api import FAKE_KEY, WIRES, Wire
+from .model_server import serve_model
+
+runner = CliRunner()
+# The shape drafts.envelope_schema had at 032068b: an item's own $defs nested under "items",
+# where the "#/$defs/…" reference, resolved from the root, finds nothing.
+NESTED_DEFS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "$defs": {
+                    "Answers": {
+                        "type": "object",
+                        "properties": {"concise": {"type": "string"}},
+                        "required": ["concise"],
+                        "additionalProperties": False,
+                    }
+                },
+                "type": "object",
+                "properties": {"answers": {"$ref": "#/$defs/Answers"}},
+                "required": ["answers"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["items"],
+    "additionalProperties": False,
+}
+
+
+def run_check(
+    wire: Wire, server: HTTPServer, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str]:
+    monkeypatch.setenv(wire.key_variable, FAKE_KEY)
+    url = f"http://127.0.0.1:{server.port}{wire.url_suffix}"
+    result = runner.invoke(
+        app, ["providers", "--check", "--provider", wire.name, "--base-url", url, *args]
+    )
+    assert FAKE_KEY not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("wire", WIRES, ids=[w.name for w in WIRES])
+def test_an_accepted_key_model_and_schema_pass_in_one_request(
+    wire: Wire, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = serve_model(api_server, wire)
+
+    code, output = run_check(wire, api_server, monkeypatch, "--model", wire.model)
+
+    assert code == 0, output
+    assert f"ok {wire.name} {wire.model}" in output
+    assert "key, model and schema accepted" in output
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("wire", WIRES, ids=[w.name for w in WIRES])
+def test_a_refused_schema_is_reported_with_the_apis_reason(
+    wire: Wire, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses: list[int] = []
+    serve_model(api_server, wire, observe=lambda status, body: statuses.append(status))
+    broken = replace(check.check_request(), json_schema=NESTED_DEFS)
+    monkeypatch.setattr(check, "check_request", lambda: broken)
+
+    code, output = run_check(wire, api_server, monkeypatch, "--model", wire.model)
+
+    assert statuses == [400]
+    assert code == 1
+    assert f"failed {wire.name}" in output
+    assert "#/$defs/Answers" in output and "can not be resolved" in output
+
+
+@pytest.mark.parametrize("wire", WIRES, ids=[w.name for w in WIRES])
+def test_a_wrong_model_name_is_reported_as_unknown(
+    wire: Wire, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses: list[int] = []
+    serve_model(api_server, wire, observe=lambda status, body: statuses.append(status))
+
+    code, output = run_check(wire, api_server, monkeypatch, "--model", "no-such-model")
+
+    assert statuses == [404]
+    assert code == 1
+    assert "failed" in output and "no-such-model" in output and "model" in output
+
+
+def test_without_any_key_there_is_nothing_to_check() -> None:
+    result = runner.invoke(app, ["providers", "--check"])
+
+    assert result.exit_code == 2
+    assert "no provider to check" in result.output and "ANTHROPIC_API_KEY" in result.output
