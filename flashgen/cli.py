@@ -365,6 +365,12 @@ def plan(
         console.print(table)
         for lecture, reason in result.skipped.items():
             console.print(f"[yellow]skipped[/] {lecture}: {reason}", highlight=False)
+        console.print(
+            f"of the input: {result.total('schema_tokens'):,} tokens of reply schema, "
+            f"{result.total('cached_tokens'):,} expected from the provider's cache; "
+            f"thinking: {result.total('thinking_tokens'):,} tokens (billed as output)",
+            highlight=False,
+        )
         price = f"${result.cost_usd:.4f}" if result.price_known else "unknown (no price for model)"
         console.print(f"estimated cost: {price}; no provider was called", highlight=False)
 

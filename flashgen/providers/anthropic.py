@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flashgen.estimate import text_tokens
+from flashgen.estimate import min_cache_tokens, text_tokens
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -44,16 +44,6 @@ _STOP_REASONS: dict[str, StopReason] = {
     "max_tokens": "max_tokens",
     "model_context_window_exceeded": "max_tokens",
 }
-# The shortest prefix each model caches, in tokens (prompt-caching docs, "Cache limitations");
-# the first matching model-name fragment wins, other models take DEFAULT_MIN_CACHE_TOKENS.
-MIN_CACHE_TOKENS: tuple[tuple[str, int], ...] = (
-    ("opus-4-6", 4096),
-    ("opus-4-5", 4096),
-    ("haiku-4-5", 4096),
-    ("sonnet-4-6", 2048),
-    ("haiku", 2048),  # Haiku 3 and 3.5
-)
-DEFAULT_MIN_CACHE_TOKENS = 1024
 
 
 class AnthropicProvider(AdapterBase):
@@ -104,7 +94,7 @@ class AnthropicProvider(AdapterBase):
             model=self.model,
             max_tokens=request.max_tokens,
             system=request.system or omit,
-            messages=message_params(request, min_cache_tokens(self.model)),
+            messages=message_params(request, min_cache_tokens(self.name, self.model)),
             output_config=_output_config(request.json_schema) or omit,
         )
         return await raw.parse(), raw.headers
@@ -125,10 +115,6 @@ class AnthropicProvider(AdapterBase):
             code=err.type or "",
             headers=err.response.headers,
         )
-
-
-def min_cache_tokens(model: str) -> int:
-    return next((n for part, n in MIN_CACHE_TOKENS if part in model), DEFAULT_MIN_CACHE_TOKENS)
 
 
 def message_params(request: CompletionRequest, min_cached: int) -> list[MessageParam]:

@@ -125,3 +125,19 @@ async def test_no_rate_limit_headers_means_empty_hints(
 
     assert hints.requests_limit is None
     assert hints.reset_seconds is None
+
+
+async def test_the_thinking_budget_is_sent_and_max_output_tokens_leaves_room_for_it(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(GEMINI.success(), GEMINI.success())
+
+    await make_provider(GEMINI).complete(simple_request(max_tokens=900))
+    await make_provider(GEMINI, thinking_budget=512).complete(simple_request(max_tokens=900))
+
+    off, on = (seen.body["generationConfig"] for seen in api.requests)
+    # The SDK writes this field in snake case; the API's JSON parser takes either spelling.
+    assert off["thinkingConfig"] == {"thinking_budget": 0}
+    assert off["maxOutputTokens"] == 900
+    assert on["thinkingConfig"] == {"thinking_budget": 512}
+    assert on["maxOutputTokens"] == 900 + 512
