@@ -72,34 +72,36 @@ def test_an_accepted_key_model_and_schema_pass_in_one_request(
 
 
 @pytest.mark.parametrize("wire", WIRES, ids=[w.name for w in WIRES])
-def test_a_refused_schema_is_reported_with_the_apis_reason(
-    wire: Wire, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("case", "status", "said"),
+    [
+        ("refused schema", 400, ["#/$defs/Answers", "can not be resolved"]),
+        ("unknown model", 404, ["no-such-model", "model"]),
+    ],
+)
+def test_a_refusal_is_reported_with_the_apis_reason(
+    wire: Wire,
+    case: str,
+    status: int,
+    said: list[str],
+    api_server: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     statuses: list[int] = []
-    serve_model(api_server, wire, observe=lambda status, body: statuses.append(status))
-    broken = replace(check.check_request(), json_schema=NESTED_DEFS)
-    monkeypatch.setattr(check, "check_request", lambda: broken)
+    serve_model(api_server, wire, observe=lambda code, body: statuses.append(code))
+    model = wire.model
+    if case == "refused schema":
+        broken = replace(check.check_request(), json_schema=NESTED_DEFS)
+        monkeypatch.setattr(check, "check_request", lambda: broken)
+    else:
+        model = "no-such-model"
 
-    code, output = run_check(wire, api_server, monkeypatch, "--model", wire.model)
+    code, output = run_check(wire, api_server, monkeypatch, "--model", model)
 
-    assert statuses == [400]
+    assert statuses == [status]
     assert code == 1
     assert f"failed {wire.name}" in output
-    assert "#/$defs/Answers" in output and "can not be resolved" in output
-
-
-@pytest.mark.parametrize("wire", WIRES, ids=[w.name for w in WIRES])
-def test_a_wrong_model_name_is_reported_as_unknown(
-    wire: Wire, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    statuses: list[int] = []
-    serve_model(api_server, wire, observe=lambda status, body: statuses.append(status))
-
-    code, output = run_check(wire, api_server, monkeypatch, "--model", "no-such-model")
-
-    assert statuses == [404]
-    assert code == 1
-    assert "failed" in output and "no-such-model" in output and "model" in output
+    assert all(text in output for text in said), output
 
 
 def test_without_any_key_there_is_nothing_to_check() -> None:

@@ -58,6 +58,24 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def plan_totals(courses: Path, tmp_path: Path, provider: str, *extra: str) -> dict[str, Any]:
+    code, output = invoke(
+        "plan",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+        "--provider",
+        provider,
+        "--json",
+        *extra,
+    )
+    assert code == 0, output
+    plan: dict[str, Any] = json.loads(output)
+    return plan
+
+
 def test_plan_makes_no_call_and_its_estimate_holds(
     courses: Path, tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,21 +119,7 @@ def test_plan_expects_no_more_output_than_max_tokens_allows(
     courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLASHGEN_MAX_TOKENS", "300")
-    code, output = invoke(
-        "plan",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4.1-mini",
-        "--json",
-    )
-    assert code == 0, output
-    totals = json.loads(output)["totals"]
+    totals = plan_totals(courses, tmp_path, "openai", "--model", "gpt-4.1-mini")["totals"]
     assert totals["output_tokens"] == 300 * (totals["flashcard_tasks"] + totals["quiz_tasks"])
 
 
@@ -195,24 +199,6 @@ def test_budget_needs_a_known_price(
         "http://127.0.0.1:9/v1",
     )
     assert code == 2 and "needs a price for model 'my-local-llama'" in output
-
-
-def plan_totals(courses: Path, tmp_path: Path, provider: str, *extra: str) -> dict[str, Any]:
-    code, output = invoke(
-        "plan",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-        "--provider",
-        provider,
-        "--json",
-        *extra,
-    )
-    assert code == 0, output
-    plan: dict[str, Any] = json.loads(output)
-    return plan
 
 
 def test_plan_counts_gemini_thinking_as_billed_output(

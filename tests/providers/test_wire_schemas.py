@@ -25,23 +25,17 @@ from flashgen.ids import card_id
 from flashgen.mix import QUESTION_TYPES, QuestionMix
 from flashgen.models import (
     QUIZ_LEVELS,
-    Answers,
-    CardSource,
     CategorizationQuestion,
-    ChoiceQuestion,
     Chunk,
     Course,
-    FillInBlankQuestion,
     Flashcard,
-    MatchingQuestion,
-    MatchPair,
     QuizQuestion,
-    RelevanceScore,
-    TrueFalseQuestion,
 )
 from flashgen.pricing import PriceTable
 from flashgen.providers.base import CompletionRequest, Provider
 from flashgen.scheduler import Priority
+from tests.export.export_samples import card as sample_card
+from tests.export.export_samples import questions as sample_questions
 
 from . import wire_rules
 from .fake_api import WIRES, Wire
@@ -58,58 +52,12 @@ MIXES = {"default": QuestionMix(), "all-six": QuestionMix(types=QUESTION_TYPES)}
 KINDS = ["flashcards"] + [f"quiz-{level}-{mix}" for level in QUIZ_LEVELS for mix in MIXES]
 
 
-def _card(n: int) -> Flashcard:
-    question = f"What does osmosis do in case {n}?"
-    return Flashcard(
-        id=card_id("bio", "lec-1", question),
-        type="concept",
-        term="osmosis",
-        question=question,
-        answers=Answers(
-            concise="Water crosses a membrane toward more solute.",
-            analogy="Like a sponge soaking up water.",
-            eli5="Water moves to where it is saltier.",
-            real_world_use_case="Salting food draws water out of cells.",
-            common_mistakes="Thinking the solute moves instead of the water.",
-        ),
-        relevance_score=RelevanceScore(score=8, justification="Core idea."),
-        source=CardSource(lecture="lec-1", chunk=0),
-    )
-
-
-CARDS = [_card(n) for n in range(3)]
-_BASE: dict[str, Any] = {
-    "id": "lec-1-q1-00000000",
-    "question_text": "Which moves during osmosis?",
-    "explanation": "Option A is right: water moves, the solute does not.",
-    "difficulty_level": 1,
-    "source_flashcard_ids": [CARDS[0].id],
-    "tags": ["osmosis"],
-}
-OPTIONS = {"A": "water", "B": "salt", "C": "sugar", "D": "protein"}
-VALID_QUESTIONS: dict[str, QuizQuestion] = {
-    "mcq": ChoiceQuestion(**_BASE, type="mcq", options=OPTIONS, correct_answer=["A"]),
-    "mca": ChoiceQuestion(**_BASE, type="mca", options=OPTIONS, correct_answer=["A", "B"]),
-    "true_false": TrueFalseQuestion(**_BASE, type="true_false", correct_answer=True),
-    "fill_in_blank": FillInBlankQuestion(
-        **{**_BASE, "question_text": "In osmosis, ____ crosses the membrane."},
-        type="fill_in_blank",
-        accepted_answers=["water"],
-    ),
-    "matching": MatchingQuestion(
-        **_BASE,
-        type="matching",
-        pairs=[
-            MatchPair(left="osmosis", right="water"),
-            MatchPair(left="diffusion", right="solute"),
-        ],
-    ),
-    "categorization": CategorizationQuestion(
-        **_BASE,
-        type="categorization",
-        categories={"moves": ["water"], "stays": ["protein", "starch"]},
-    ),
-}
+# Valid items of flashgen's own models, cards with ids of the form a run gives them.
+CARDS = [
+    sample_card("lec-1", n).model_copy(update={"id": card_id("bio", "lec-1", str(n))})
+    for n in range(3)
+]
+VALID_QUESTIONS: dict[str, QuizQuestion] = {q.type: q for q in sample_questions("lec-1", 1)}
 _ADDED_BY_FLASHGEN = ("id", "source", "difficulty_level")
 
 
