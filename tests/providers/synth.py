@@ -42,11 +42,10 @@ class Prompt:
     @classmethod
     def read(cls, text: str) -> Prompt:
         ids = list(dict.fromkeys(CARD_ID.findall(text)))
-        count = DEFAULT_ITEMS
-        if found := re.search(r"between (\d+) and (\d+) flashcards", text):
-            count = int(found.group(2))
-        elif found := re.search(r"(\d+) (?:new |more )?questions", text):
-            count = int(found.group(1))
+        # The last request in the conversation counts: a re-ask asks for what is missing.
+        cards = re.findall(r"between \d+ and (\d+) flashcards", text)
+        questions = re.findall(r"(\d+) (?:new |more )?questions", text)
+        count = int((cards or questions or [DEFAULT_ITEMS])[-1])
         return cls(text, ids, count)
 
 

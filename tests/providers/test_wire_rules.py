@@ -101,3 +101,8 @@ def test_replies_cite_the_card_ids_of_the_prompt_and_ask_for_the_count_given() -
 
     cited = [q["source_flashcard_ids"] for q in reply["questions"]]
     assert cited == [["lec-1-fc-0123abcd"], ["lec-1-fc-89abcdef"], ["lec-1-fc-0123abcd"]]
+
+
+def test_a_re_ask_is_answered_with_the_count_it_asks_for() -> None:
+    conversation = "Write exactly 17 questions.\n{...}\n3 more questions are needed: ..."
+    assert Prompt.read(conversation).count == 3
