@@ -63,6 +63,9 @@ class DraftCard(Draft):
 
 
 class _DraftQuestion(Draft):
+    # First, with each variant's own values: a model states what it writes before writing it,
+    # and OpenAI's strict mode tells ``anyOf`` variants apart by their first key.
+    type: str
     question_text: Text
     explanation: Text
     source_flashcard_ids: list[str]

@@ -54,6 +54,7 @@ def test_root_defs_resolve() -> None:
         ({**CLEAN, "required": ["a"]}, "Missing 'n'"),
         (obj({"m": {"type": "object", "propertyNames": STRING}}), "'propertyNames' is not"),
         ({"anyOf": [CLEAN]}, 'type: "object"'),
+        (obj({"x": {"anyOf": [CLEAN, obj({"a": STRING})]}}), "identical first keys"),
     ],
 )
 def test_openai_strict_rules(schema: dict[str, Any], said: str) -> None:

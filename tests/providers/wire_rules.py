@@ -11,7 +11,10 @@ real service does, instead of being answered as if all were well:
   ``patternProperties``, ``unevaluatedProperties``, ``minProperties``/``maxProperties``,
   ``allOf``, ``not``, ``if``/``then``/``else``, ``dependentRequired``/``dependentSchemas``,
   ``contains`` and ``uniqueItems`` are not supported
-  (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas).
+  (https://platform.openai.com/docs/guides/structured-outputs#supported-schemas). Object
+  variants of an ``anyOf`` must differ in their first key (its name or its schema): the API's
+  own error says "Objects provided via 'anyOf' must not share identical first keys. Consider
+  adding a discriminator key or rearranging the properties to ensure the first key is unique."
 - Anthropic, ``output_config.format``: no numerical constraints (``minimum``, ``maximum``,
   ``multipleOf`` …), no string-length constraints, ``minItems`` only 0 or 1, no ``maxItems``,
   ``uniqueItems``, ``propertyNames`` or ``patternProperties``; ``additionalProperties`` on an
@@ -23,6 +26,7 @@ real service does, instead of being answered as if all were well:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,6 +152,11 @@ def openai_problems(schema: Any, strict: bool) -> list[str]:
     for path, node in nodes(schema):
         for keyword in sorted(_OPENAI_UNSUPPORTED & node.keys()):
             problems.append(f"In context={path}, '{keyword}' is not permitted.")
+        if _shared_first_keys(schema, node.get("anyOf", [])):
+            problems.append(
+                f"In context={path}, objects provided via 'anyOf' must not share identical "
+                "first keys."
+            )
         if node.get("type") == "object" or "properties" in node:
             if node.get("additionalProperties") is not False:
                 problems.append(
@@ -161,6 +170,27 @@ def openai_problems(schema: Any, strict: bool) -> list[str]:
                     f"array including every key in properties. Missing '{sorted(missing)[0]}'."
                 )
     return problems
+
+
+def _shared_first_keys(root: dict[str, Any], variants: list[Any]) -> bool:
+    firsts = []
+    for variant in variants:
+        resolved = _resolved(root, variant)
+        properties = resolved.get("properties") or {}
+        if properties:
+            name = next(iter(properties))
+            firsts.append(json.dumps([name, _resolved(root, properties[name])], sort_keys=True))
+    return len(set(firsts)) != len(firsts)
+
+
+def _resolved(root: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A local ``#/…`` reference followed (standard_problems has checked they resolve)."""
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        target: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = target
+    return schema if isinstance(schema, dict) else {}
 
 
 def anthropic_problems(schema: Any) -> list[str]:
