@@ -3,18 +3,22 @@ a model name the API does not know, and no key at all."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
+from werkzeug import Request, Response
 
 from flashgen.cli import app
 from flashgen.providers import check
+from flashgen.providers.factory import BASE_URL_VARIABLES, DEFAULT_MODELS
 
 from .fake_api import FAKE_KEY, WIRES, Wire
-from .model_server import serve_model
+from .model_server import answer, serve_model
 
 runner = CliRunner()
 # The shape drafts.envelope_schema had at 032068b: an item's own $defs nested under "items",
@@ -109,3 +113,31 @@ def test_without_any_key_there_is_nothing_to_check() -> None:
 
     assert result.exit_code == 2
     assert "no provider to check" in result.output and "ANTHROPIC_API_KEY" in result.output
+
+
+def test_every_configured_provider_is_checked_with_its_default_model(
+    api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three keys, three servers (one local server routing by path): three requests, at once."""
+    paths: list[str] = []
+
+    def handle(request: Request) -> Response:
+        wire = next(w for w in WIRES if request.path.endswith(w.path.rsplit("/", 1)[-1]))
+        paths.append(request.path)
+        status, body, _ = answer(wire, request.path, json.loads(request.get_data()))
+        return Response(json.dumps(body), status, content_type="application/json")
+
+    api_server.clear()
+    api_server.expect_request(re.compile(".*")).respond_with_handler(handle)
+    url = f"http://127.0.0.1:{api_server.port}"
+    for wire in WIRES:
+        monkeypatch.setenv(wire.key_variable, FAKE_KEY)
+    for name, variable in BASE_URL_VARIABLES.items():
+        monkeypatch.setenv(variable, url + ("/v1" if name == "openai" else ""))
+
+    result = runner.invoke(app, ["providers", "--check"])
+
+    assert result.exit_code == 0, result.output
+    for name, model in DEFAULT_MODELS.items():
+        assert f"ok {name} {model}" in result.output
+    assert len(paths) == 3
