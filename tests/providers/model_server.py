@@ -85,40 +85,25 @@ def schema_problems(wire: Wire, request: WireRequest) -> list[str]:
 
 def refused_schema(wire: Wire, problem: str) -> dict[str, Any]:
     """HTTP 400 as each API words a refused schema."""
-    if wire.name == "openai":
-        return {
-            "error": {
-                "message": f"Invalid schema for response_format: {problem}",
-                "type": "invalid_request_error",
-                "param": "response_format",
-                "code": None,
-            }
-        }
-    if wire.name == "anthropic":
-        message = f"output_config.format.schema: {problem}"
-        return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
-    message = f"Invalid value at 'generation_config.response_json_schema': {problem}"
-    return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+    message = {
+        "openai": f"Invalid schema for response_format: {problem}",
+        "anthropic": f"output_config.format.schema: {problem}",
+        "gemini": f"Invalid value at 'generation_config.response_json_schema': {problem}",
+    }[wire.name]
+    code = "invalid_request_error" if wire.name == "anthropic" else ""
+    return wire.error(400, message, code)
 
 
 def unknown_model(wire: Wire, model: str) -> dict[str, Any]:
     """HTTP 404 as each API words a model it does not have."""
-    if wire.name == "openai":
-        return {
-            "error": {
-                "message": f"The model `{model}` does not exist or you do not have access to it.",
-                "type": "invalid_request_error",
-                "param": None,
-                "code": "model_not_found",
-            }
-        }
-    if wire.name == "anthropic":
-        return {"type": "error", "error": {"type": "not_found_error", "message": f"model: {model}"}}
-    message = (
-        f"models/{model} is not found for API version v1, or is not supported for "
-        "generateContent. Call ListModels to see the list of available models."
-    )
-    return {"error": {"code": 404, "message": message, "status": "NOT_FOUND"}}
+    message = {
+        "openai": f"The model `{model}` does not exist or you do not have access to it.",
+        "anthropic": f"model: {model}",
+        "gemini": f"models/{model} is not found for API version v1, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models.",
+    }[wire.name]
+    code = {"openai": "model_not_found", "anthropic": "not_found_error"}.get(wire.name, "")
+    return wire.error(404, message, code)
 
 
 def answer(wire: Wire, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
