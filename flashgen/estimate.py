@@ -52,12 +52,28 @@ def request_tokens(request: CompletionRequest) -> int:
 DYNAMIC_THINKING_TOKENS = 8192
 
 
-def thinking_tokens(provider: str, gemini_budget: int) -> int:
+# Pro models think whatever the request says; 128 is the least 2.5 Pro accepts.
+LEAST_PRO_THINKING = 128
+
+
+def gemini_thinking_budget(model: str, setting: int | None) -> int:
+    """The budget sent to Gemini: the setting, or the least ``model`` accepts."""
+    if setting is not None:
+        return setting
+    return LEAST_PRO_THINKING if "pro" in model else 0
+
+
+def thinking_tokens(provider: str, model: str, setting: int | None) -> int:
     """The thinking tokens a request may spend on top of its answer: billed as output, and
     counted in ``plan``, ``--budget`` and ``max_tokens``. Only Gemini's is a setting."""
     if provider != "gemini":
         return 0
-    return DYNAMIC_THINKING_TOKENS if gemini_budget < 0 else gemini_budget
+    return thinking_room(gemini_thinking_budget(model, setting))
+
+
+def thinking_room(budget: int) -> int:
+    """The tokens a Gemini thinking budget may take (-1: the model decides)."""
+    return DYNAMIC_THINKING_TOKENS if budget < 0 else budget
 
 
 # The shortest prefix each API caches, in tokens: Anthropic per model (prompt-caching docs,

@@ -160,7 +160,7 @@ def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Pl
     cache = TaskCache(settings.cache_path) if settings.cache_path.exists() else None
     language = settings.language or scan.course.language
     costs = Costs(
-        thinking=thinking_tokens(name, settings.gemini_thinking_budget),
+        thinking=thinking_tokens(name, model, settings.gemini_thinking_budget),
         min_cached=min_cache_tokens(name, model),
     )
     try:

@@ -164,7 +164,7 @@ async def open_generator(
                 "has none",
                 "add the model to a TOML prices file and set FLASHGEN_PRICES_FILE",
             )
-        thinking = thinking_tokens(provider.name, settings.gemini_thinking_budget)
+        thinking = thinking_tokens(provider.name, provider.model, settings.gemini_thinking_budget)
         budget = Budget(settings.budget, prices, provider.model, thinking)
         guarded = budget.guard(guarded)
     scheduler = Scheduler(

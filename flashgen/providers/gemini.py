@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flashgen.estimate import thinking_room
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -96,7 +97,7 @@ class GeminiProvider(AdapterBase):
         config = types.GenerateContentConfig(
             system_instruction=request.system or None,
             temperature=request.temperature,
-            max_output_tokens=request.max_tokens + max(0, self._thinking_budget),
+            max_output_tokens=request.max_tokens + thinking_room(self._thinking_budget),
             thinking_config=types.ThinkingConfig(thinking_budget=self._thinking_budget),
             response_mime_type=_JSON if request.json_schema is not None else None,
             response_json_schema=request.json_schema,
