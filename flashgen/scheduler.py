@@ -209,7 +209,6 @@ class PrioritySlots:
         if limiter is not None:
             limiter.waiting = blocked
 
-
 @dataclass
 class RetryPolicy:
     max_retries: int = 5
