@@ -9,9 +9,9 @@ are estimated from the real prompts and the reply schema each request carries (s
 Two effects beyond prompt and reply are counted. Thinking (Gemini's budget, a setting) is billed
 as output. Caching: the four quiz levels over one group of cards share a prefix (schema, system
 text, and the part of the prompt that does not depend on the level); when it reaches the
-provider's minimum cacheable length, the three later levels read it from the cache. Known cards
-give the real prompts, whose common prefix is measured; estimated cards assume the prefix holds
-the schema, the system text and the cards. Anthropic's surcharge on cache writes is left out.
+provider's minimum cacheable length, the three later levels read it from the cache. The prefix
+is measured on the real prompts: over the known cards, or over cards of a typical size where the
+cards are still to be made. Anthropic's surcharge on cache writes is left out.
 """
 
 from __future__ import annotations
@@ -44,7 +44,15 @@ from flashgen.generation import (
     Generator,
     LLMGenerator,
 )
-from flashgen.models import QUIZ_LEVELS, Course, Flashcard, Usage
+from flashgen.models import (
+    QUIZ_LEVELS,
+    Answers,
+    CardSource,
+    Course,
+    Flashcard,
+    RelevanceScore,
+    Usage,
+)
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.runner import RunOptions, llm_generator, offline_generator, prepare
@@ -213,7 +221,7 @@ def _plan_lecture(
         _plan_exact_quizzes(plan, cards, generator, keys, cache, ctx, costs)
     else:
         per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
-        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, costs)
+        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, ctx, costs)
     return plan
 
 
@@ -248,53 +256,84 @@ def _plan_exact_quizzes(
     costs: Costs,
 ) -> None:
     llm = generator if isinstance(generator, LLMGenerator) else None
-    groups = quiz_groups(cards, generator.quiz_group_size)
-    for group in groups:
-        sent: list[str] = []  # what each uncached level's request starts with
-        for level in QUIZ_LEVELS:
-            plan.quiz_tasks += 1
-            key = keys.quiz(plan.lecture, level, group)
-            if cache is not None and cache.get(key) is not None:
-                plan.quiz_cached += 1
-            elif llm is not None:
-                schema = _quiz_schema(llm, level)
-                prompt = SYSTEM_PROMPT + llm.quiz_prompt(group, level, ctx)
-                plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
-                plan.schema_tokens += text_tokens(schema)
-                asked = llm.questions_asked(len(group))
-                plan.output_tokens += _output_tokens(llm, "questions", asked)
-                plan.thinking_tokens += costs.thinking
-                sent.append(schema + prompt)
-        shared = text_tokens(_common_prefix(sent)) if sent else 0
-        _cached_reads(plan, shared, len(sent), costs)
-
-
-# A card as the quiz prompt lists it: id, term, question, answer, context, example.
-_TOKENS_PER_CARD_LINE = 110
-_QUIZ_PROMPT_TOKENS = 450
+    for group in quiz_groups(cards, generator.quiz_group_size):
+        plan.quiz_tasks += len(QUIZ_LEVELS)
+        levels = [
+            level
+            for level in QUIZ_LEVELS
+            if cache is None or cache.get(keys.quiz(plan.lecture, level, group)) is None
+        ]
+        plan.quiz_cached += len(QUIZ_LEVELS) - len(levels)
+        if llm is not None:
+            _plan_group(plan, llm, group, levels, ctx, costs)
 
 
 def _plan_estimated_quizzes(
-    plan: LecturePlan, per_chunk: list[int], generator: Generator, costs: Costs
+    plan: LecturePlan,
+    per_chunk: list[int],
+    generator: Generator,
+    ctx: GenerationContext,
+    costs: Costs,
 ) -> None:
-    """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups."""
+    """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups;
+    their prompts are the real ones over cards of a typical size."""
     llm = generator if isinstance(generator, LLMGenerator) else None
     size = generator.quiz_group_size
     chunks = per_chunk if size is not None else [sum(per_chunk)]
     sizes = [group for cards in chunks for group in group_sizes(cards, size)]
     plan.quiz_tasks += len(sizes) * len(QUIZ_LEVELS)
-    if llm is None:
-        return
-    schemas = [text_tokens(_quiz_schema(llm, level)) for level in QUIZ_LEVELS]
-    for group in sizes:
-        per_level_in = _QUIZ_PROMPT_TOKENS + group * _TOKENS_PER_CARD_LINE
-        per_level_out = _output_tokens(llm, "questions", llm.questions_asked(group))
-        plan.input_tokens += per_level_in * len(QUIZ_LEVELS) + sum(schemas)
-        plan.schema_tokens += sum(schemas)
-        plan.output_tokens += per_level_out * len(QUIZ_LEVELS)
-        plan.thinking_tokens += costs.thinking * len(QUIZ_LEVELS)
-        shared = min(schemas) + text_tokens(SYSTEM_PROMPT) + group * _TOKENS_PER_CARD_LINE
-        _cached_reads(plan, shared, len(QUIZ_LEVELS), costs)
+    if llm is not None:
+        for group in sizes:
+            _plan_group(plan, llm, typical_cards(group), QUIZ_LEVELS, ctx, costs)
+
+
+def _plan_group(
+    plan: LecturePlan,
+    llm: LLMGenerator,
+    cards: Sequence[Flashcard],
+    levels: Sequence[int],
+    ctx: GenerationContext,
+    costs: Costs,
+) -> None:
+    """The requests of ``levels`` over one group of cards; all but the first read their shared
+    start (schema, system text, the level-independent prompt) from the provider's cache."""
+    sent: list[str] = []
+    for level in levels:
+        schema = _quiz_schema(llm, level)
+        prompt = SYSTEM_PROMPT + llm.quiz_prompt(cards, level, ctx)
+        plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
+        plan.schema_tokens += text_tokens(schema)
+        plan.output_tokens += _output_tokens(llm, "questions", llm.questions_asked(len(cards)))
+        plan.thinking_tokens += costs.thinking
+        sent.append(schema + prompt)
+    shared = text_tokens(_common_prefix(sent)) if sent else 0
+    _cached_reads(plan, shared, len(sent), costs)
+
+
+def typical_cards(count: int) -> list[Flashcard]:
+    """Cards of the size models typically write (each facet one or two sentences), to size
+    quiz prompts before the real cards exist."""
+    sentence = "A typical sentence of a flashcard written by a model, about this long. "
+    return [
+        Flashcard(
+            id=f"planned-fc-{n:08x}",
+            type="concept",
+            term="a typical term",
+            question=f"A typical question {n} about one idea of the lecture, about this long?",
+            answers=Answers(
+                concise=sentence * 2,
+                analogy=sentence * 2,
+                eli5=sentence * 2,
+                real_world_use_case=sentence * 2,
+                common_mistakes=sentence * 2,
+            ),
+            context=sentence,
+            example=sentence * 2,
+            relevance_score=RelevanceScore(score=7, justification=sentence),
+            source=CardSource(lecture="planned", chunk=0),
+        )
+        for n in range(count)
+    ]
 
 
 def _output_tokens(llm: LLMGenerator, kind: str, asked: int) -> int:
