@@ -28,18 +28,15 @@ from flashgen.cache import TaskCache, TaskKeys
 from flashgen.config import Settings
 from flashgen.coordinator import PreparedLecture, group_sizes, quiz_groups
 from flashgen.discovery import LectureScan
-from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema
 from flashgen.errors import FlashgenError
 from flashgen.estimate import (
     expected_output_tokens,
     min_cache_tokens,
-    schema_tokens,
     text_tokens,
     thinking_tokens,
 )
 from flashgen.events import Event, LectureSkipped
 from flashgen.generation import (
-    SYSTEM_PROMPT,
     GenerationContext,
     Generator,
     LLMGenerator,
@@ -211,10 +208,9 @@ def _plan_lecture(
             continue
         plan.exact = False
         if llm is not None:
-            schema = schema_tokens(envelope_schema("flashcards", [DraftCard]))
-            prompt = text_tokens(SYSTEM_PROMPT + llm.flashcard_prompt(chunk, ctx))
-            plan.input_tokens += prompt + schema
-            plan.schema_tokens += schema
+            schema, prompt = _request_parts(llm.flashcard_request(chunk, ctx))
+            plan.input_tokens += text_tokens(prompt) + text_tokens(schema)
+            plan.schema_tokens += text_tokens(schema)
             plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
             plan.thinking_tokens += costs.thinking
     if plan.exact:
@@ -225,9 +221,12 @@ def _plan_lecture(
     return plan
 
 
-def _quiz_schema(llm: LLMGenerator, level: int) -> str:
-    drafts = [QUESTION_DRAFTS[t] for t in llm.mix.shares(level)]
-    return json.dumps(envelope_schema("questions", drafts), separators=(",", ":"))
+def _request_parts(request: CompletionRequest) -> tuple[str, str]:
+    """(schema, prompt) of a request as it is sent: the prompt in the order the provider reads
+    it (system text, then the messages), so that shared starts are measured as they are cached."""
+    schema = json.dumps(request.json_schema or {}, separators=(",", ":"))
+    prompt = "\n\n".join([request.system, *(m.content for m in request.messages)])
+    return schema, prompt
 
 
 def _common_prefix(texts: Sequence[str]) -> str:
@@ -299,8 +298,7 @@ def _plan_group(
     start (schema, system text, the level-independent prompt) from the provider's cache."""
     sent: list[str] = []
     for level in levels:
-        schema = _quiz_schema(llm, level)
-        prompt = SYSTEM_PROMPT + llm.quiz_prompt(cards, level, ctx)
+        schema, prompt = _request_parts(llm.quiz_request(cards, level, ctx))
         plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
         plan.schema_tokens += text_tokens(schema)
         plan.output_tokens += _output_tokens(llm, "questions", llm.questions_asked(len(cards)))

@@ -66,13 +66,6 @@ def _text(content: Any) -> str:
     return "\n".join(str(block.get("text", "")) for block in content)
 
 
-def first_prompt(wire: Wire, body: dict[str, Any]) -> str:
-    if wire.name == "gemini":
-        return str(body["contents"][0]["parts"][0]["text"])
-    users = [m for m in body["messages"] if m["role"] == "user"]
-    return _text(users[0]["content"])
-
-
 def schema_problems(wire: Wire, request: WireRequest) -> list[str]:
     if request.schema is None:
         return []
@@ -115,7 +108,7 @@ def answer(wire: Wire, path: str, body: dict[str, Any]) -> tuple[int, dict[str, 
     if problems:
         return 400, refused_schema(wire, problems[0]), ""
     if request.schema is None:
-        text = prompt_reply(first_prompt(wire, body))
+        text = prompt_reply(request.prompt)
     else:
         reply = Synthesiser(request.schema, Prompt.read(request.prompt)).reply()
         text = json.dumps(reply)
