@@ -20,8 +20,12 @@ class BudgetExceeded(FlashgenError):
 
 
 class Budget:
-    def __init__(self, limit_usd: float, prices: PriceTable, model: str) -> None:
+    def __init__(
+        self, limit_usd: float, prices: PriceTable, model: str, thinking_tokens: int = 0
+    ) -> None:
         self.limit_usd = limit_usd
+        # Thinking the provider may add on top of max_tokens (Gemini's budget), billed as output.
+        self.thinking_tokens = thinking_tokens
         self.prices = prices
         self.model = model
         self.spent_usd = 0.0
@@ -29,8 +33,10 @@ class Budget:
         self.refused = 0
 
     def most(self, request: CompletionRequest) -> float:
-        """The most ``request`` can cost: its estimated input and all of its ``max_tokens``."""
-        usage = Usage(input_tokens=request_tokens(request), output_tokens=request.max_tokens)
+        """The most ``request`` can cost: its estimated input (schema included), all of its
+        ``max_tokens`` and the thinking budget."""
+        output = request.max_tokens + self.thinking_tokens
+        usage = Usage(input_tokens=request_tokens(request), output_tokens=output)
         return self.prices.cost(self.model, usage)
 
     def guard(self, provider: Provider) -> Provider:

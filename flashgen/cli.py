@@ -371,6 +371,12 @@ def plan(
         console.print(table)
         for lecture, reason in result.skipped.items():
             console.print(f"[yellow]skipped[/] {lecture}: {reason}", highlight=False)
+        console.print(
+            f"of the input: {result.total('schema_tokens'):,} tokens of reply schema, "
+            f"{result.total('cached_tokens'):,} expected from the provider's cache; "
+            f"thinking: {result.total('thinking_tokens'):,} tokens (billed as output)",
+            highlight=False,
+        )
         price = f"${result.cost_usd:.4f}" if result.price_known else "unknown (no price for model)"
         console.print(f"estimated cost: {price}; no provider was called", highlight=False)
 
@@ -470,14 +476,35 @@ def list_courses(
 
 
 @app.command()
-def providers() -> None:
+def providers(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Send one tiny structured request to each configured provider: is the key, "
+            "the model and the schema accepted?",
+        ),
+    ] = False,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Check only this provider.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="The model to check (with --provider).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="The server to check (with --provider).")
+    ] = None,
+) -> None:
     """Each provider: key found or not (never the key), default model, base URL."""
     from rich.table import Table
 
     from flashgen.providers.factory import choose_provider, describe_providers
 
     with _errors_explained():
-        settings = _settings()
+        settings = _settings(provider=provider, model=model, base_url=base_url)
+        if check:
+            _check_providers(settings)
+            return
         table = Table("provider", "key", "key variable", "default model", "base URL")
         for status in describe_providers(settings):
             table.add_row(
@@ -491,6 +518,32 @@ def providers() -> None:
         console.print(table)
         name, reason = choose_provider(settings.model_copy(update={"provider": "auto"}))
         console.print(f"--provider auto would use: {name} ({reason})", highlight=False)
+
+
+def _check_providers(settings: Settings) -> None:
+    import asyncio
+
+    from flashgen.errors import ConfigError
+    from flashgen.pricing import PriceTable
+    from flashgen.providers.check import check_providers
+
+    results = asyncio.run(check_providers(settings, PriceTable.load(settings.prices_file)))
+    if not results:
+        raise ConfigError(
+            "no provider to check: no API key found",
+            hint="set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY (or --base-url "
+            "with --provider openai for a local server)",
+        )
+    console = _console()
+    for result in results:
+        mark = "[green]ok[/]" if result.ok else "[bold red]failed[/]"
+        console.print(
+            f"{mark} {result.provider} {result.model} ({result.seconds:.1f} s): {result.detail}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not all(result.ok for result in results):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_tokens: int = Field(8192, ge=256)
     timeout: float = Field(120.0, gt=0)
     prices_file: Path | None = None
+    # Gemini's thinking budget in tokens, sent explicitly on every request (thinking is billed
+    # as output): -1 lets the model decide; unset, the least the model accepts (0, thinking
+    # off, on Flash models; 128 on 2.5 Pro, which cannot turn it off).
+    gemini_thinking_budget: int | None = Field(None, ge=-1, le=32768)
 
     # how hard to push
     max_concurrent_requests: int = Field(10, ge=1, le=512)

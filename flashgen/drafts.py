@@ -1,44 +1,87 @@
 """What a model is asked to return: items without the ids, levels and sources flashgen adds.
 
-Their JSON Schemas go to the providers' structured-output modes; every reply is validated
-against them again (and then against the full output models) before anything is saved.
+The reply models are shaped so that every provider's structured-output mode can express them:
+options as the four fixed keys A–D, matching and categorization as lists of objects, every
+object closed (``additionalProperties: false``) with all of its properties required, and no
+open maps, ``propertyNames`` or string-length keywords. ``envelope_schema`` builds one schema
+whose ``$defs`` sit at the root, where every ``#/$defs/…`` reference resolves; each adapter then
+hands it to its SDK's own structured-output helper. Checks a schema cannot carry (non-empty
+texts, one blank, one-to-one pairs) live in validators and in the output models, and every reply
+is validated against both before anything is saved. ``validation.finalize_question`` is the one
+place where a drafted question becomes the output format (``flashgen.models``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-from flashgen.models import Answers, FlashcardType, MatchPair, OptionKey, RelevanceScore
+from flashgen.models import FlashcardType, OptionKey
+
+
+def _non_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+# Checked on validation, absent from the schema (minLength is outside some APIs' subsets).
+Text = Annotated[str, AfterValidator(_non_blank)]
 
 
 class Draft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class DraftAnswers(Draft):
+    """All five facets, required: a model is asked for each of them."""
+
+    concise: Text
+    analogy: Text
+    eli5: Text
+    real_world_use_case: Text
+    common_mistakes: Text
+
+
+class DraftRelevance(Draft):
+    score: int = Field(ge=1, le=10)
+    justification: Text
+
+
 class DraftCard(Draft):
     type: FlashcardType
     term: str
-    question: str = Field(min_length=3)
-    answers: Answers
+    question: Text
+    answers: DraftAnswers
     context: str
     example: str
-    relevance_score: RelevanceScore
+    relevance_score: DraftRelevance
 
 
 class _DraftQuestion(Draft):
-    question_text: str = Field(min_length=3)
-    explanation: str = Field(min_length=1)
+    # First, with each variant's own values: a model states what it writes before writing it,
+    # and OpenAI's strict mode tells ``anyOf`` variants apart by their first key.
+    type: str
+    question_text: Text
+    explanation: Text
     source_flashcard_ids: list[str]
     tags: list[str]
 
 
+class DraftOptions(Draft):
+    A: Text
+    B: Text
+    C: Text
+    D: Text
+
+
 class DraftChoice(_DraftQuestion):
     type: Literal["mcq", "mca"]
-    options: dict[OptionKey, str]
+    options: DraftOptions
     correct_answer: list[OptionKey]
 
 
@@ -49,17 +92,27 @@ class DraftTrueFalse(_DraftQuestion):
 
 class DraftFillInBlank(_DraftQuestion):
     type: Literal["fill_in_blank"]
-    accepted_answers: list[str]
+    accepted_answers: list[Text]
+
+
+class DraftPair(Draft):
+    left: Text
+    right: Text
 
 
 class DraftMatching(_DraftQuestion):
     type: Literal["matching"]
-    pairs: list[MatchPair]
+    pairs: list[DraftPair]
+
+
+class DraftCategory(Draft):
+    category: Text
+    items: list[Text]
 
 
 class DraftCategorization(_DraftQuestion):
     type: Literal["categorization"]
-    categories: dict[str, list[str]]
+    categories: list[DraftCategory]
 
 
 QUESTION_DRAFTS: dict[str, type[_DraftQuestion]] = {
@@ -73,20 +126,36 @@ QUESTION_DRAFTS: dict[str, type[_DraftQuestion]] = {
 
 
 def envelope_schema(key: str, items: Sequence[type[BaseModel]]) -> dict[str, Any]:
-    """``{key: [item, …]}`` where each item matches one of ``items``."""
-    return _envelope_schema(key, tuple(dict.fromkeys(items)))
+    """``{key: [item, …]}`` where each item matches one of ``items``: one JSON Schema with
+    every definition in the root ``$defs``. A fresh copy each time: SDK helpers edit in place."""
+    return copy.deepcopy(_envelope_schema(key, tuple(dict.fromkeys(items))))
 
 
 @cache  # built once per item set; every request of a run asks for the same few
 def _envelope_schema(key: str, unique: tuple[type[BaseModel], ...]) -> dict[str, Any]:
-    schemas = [model.model_json_schema() for model in unique]
-    item_schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-    return {
-        "type": "object",
-        "properties": {key: {"type": "array", "items": item_schema}},
-        "required": [key],
-        "additionalProperties": False,
+    item: Any = unique[0] if len(unique) == 1 else Union[unique]  # noqa: UP007 - built at runtime
+    fields: dict[str, Any] = {key: (list[item], ...)}
+    envelope = create_model("Reply", __base__=Draft, **fields)
+    schema: dict[str, Any] = _portable(envelope.model_json_schema())
+    return schema
+
+
+def _portable(schema: Any) -> Any:
+    """pydantic's schema in the common subset, and shorter: a one-value ``const`` (a Literal of
+    one value) becomes a one-value ``enum``, which every structured-output mode knows, and the
+    titles pydantic derives from names go (a quarter of the schema's tokens, on every call)."""
+    if isinstance(schema, list):
+        return [_portable(part) for part in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {
+        name: _portable(value)
+        for name, value in schema.items()
+        if not (name == "title" and isinstance(value, str))  # a property "title" is a dict
     }
+    if "const" in converted:
+        converted["enum"] = [converted.pop("const")]
+    return converted
 
 
 def question_draft(raw: Any) -> _DraftQuestion:

@@ -13,7 +13,9 @@ or two calls in flight use up a whole minute of a small limit.
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 from flashgen.providers.base import CompletionRequest
 
@@ -32,8 +34,70 @@ def text_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
+def schema_tokens(schema: dict[str, Any] | None) -> int:
+    """The schema counts as input: every API turns it into text the model reads."""
+    return text_tokens(json.dumps(schema, separators=(",", ":"))) if schema else 0
+
+
 def request_tokens(request: CompletionRequest) -> int:
-    return text_tokens(request.system) + sum(text_tokens(m.content) for m in request.messages)
+    return (
+        text_tokens(request.system)
+        + sum(text_tokens(m.content) for m in request.messages)
+        + schema_tokens(request.json_schema)
+    )
+
+
+# Gemini's dynamic thinking (budget -1) has no fixed ceiling below the model's maximum; this is
+# what flashgen counts for it (2.5 Flash's own ceiling is 24,576).
+DYNAMIC_THINKING_TOKENS = 8192
+
+
+# Pro models think whatever the request says; 128 is the least 2.5 Pro accepts.
+LEAST_PRO_THINKING = 128
+
+
+def gemini_thinking_budget(model: str, setting: int | None) -> int:
+    """The budget sent to Gemini: the setting, or the least ``model`` accepts."""
+    if setting is not None:
+        return setting
+    return LEAST_PRO_THINKING if "pro" in model else 0
+
+
+def thinking_tokens(provider: str, model: str, setting: int | None) -> int:
+    """The thinking tokens a request may spend on top of its answer: billed as output, and
+    counted in ``plan``, ``--budget`` and ``max_tokens``. Only Gemini's is a setting."""
+    if provider != "gemini":
+        return 0
+    return thinking_room(gemini_thinking_budget(model, setting))
+
+
+def thinking_room(budget: int) -> int:
+    """The tokens a Gemini thinking budget may take (-1: the model decides)."""
+    return DYNAMIC_THINKING_TOKENS if budget < 0 else budget
+
+
+# The shortest prefix each API caches, in tokens: Anthropic per model (prompt-caching docs,
+# "Cache limitations"; the first matching model-name fragment wins), OpenAI's automatic caching
+# from 1,024 tokens (prompt-caching guide), Gemini's implicit caching from 1,024 tokens on Flash
+# and 4,096 on Pro (context-caching docs). A model not listed gets the lowest: a mark below a
+# model's real minimum costs nothing (the prefix is just not cached), a missing one loses a cache.
+_MIN_CACHE_TOKENS: dict[str, tuple[tuple[str, int], ...]] = {
+    "anthropic": (
+        ("opus-4-6", 4096),
+        ("opus-4-5", 4096),
+        ("haiku-4-5", 4096),
+        ("sonnet-4-6", 2048),
+        ("3-haiku", 2048),
+        ("3-5-haiku", 2048),
+    ),
+    "gemini": (("pro", 4096),),
+}
+DEFAULT_MIN_CACHE_TOKENS = 1024
+
+
+def min_cache_tokens(provider: str, model: str) -> int:
+    rules = _MIN_CACHE_TOKENS.get(provider, ())
+    return next((n for part, n in rules if part in model), DEFAULT_MIN_CACHE_TOKENS)
 
 
 def output_tokens_per_item(kind: str) -> int:

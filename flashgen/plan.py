@@ -3,12 +3,20 @@
 Flashcard tasks are known exactly (one per chunk) and checked against the task cache. A
 lecture whose flashcards are all cached has known cards, so its quiz tasks and their prompts
 are exact too; for the others, cards are estimated from the cards-per-chunk setting. Tokens
-are estimated from the real prompts (see ``flashgen.estimate``); cost comes from the price
-table.
+are estimated from the real prompts and the reply schema each request carries (see
+``flashgen.estimate``); cost comes from the price table.
+
+Two effects beyond prompt and reply are counted. Thinking (Gemini's budget, a setting) is billed
+as output. Caching: the four quiz levels over one group of cards share a prefix (schema, system
+text, and the part of the prompt that does not depend on the level); when it reaches the
+provider's minimum cacheable length, the three later levels read it from the cache. The prefix
+is measured on the real prompts: over the known cards, or over cards of a typical size where the
+cards are still to be made. Anthropic's surcharge on cache writes is left out.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,15 +29,27 @@ from flashgen.config import Settings
 from flashgen.coordinator import PreparedLecture, group_sizes, quiz_groups
 from flashgen.discovery import LectureScan
 from flashgen.errors import FlashgenError
-from flashgen.estimate import expected_output_tokens, text_tokens
+from flashgen.estimate import (
+    expected_output_tokens,
+    min_cache_tokens,
+    text_tokens,
+    thinking_tokens,
+)
 from flashgen.events import Event, LectureSkipped
 from flashgen.generation import (
-    SYSTEM_PROMPT,
     GenerationContext,
     Generator,
     LLMGenerator,
 )
-from flashgen.models import QUIZ_LEVELS, Course, Flashcard, Usage
+from flashgen.models import (
+    QUIZ_LEVELS,
+    Answers,
+    CardSource,
+    Course,
+    Flashcard,
+    RelevanceScore,
+    Usage,
+)
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.runner import (
@@ -43,6 +63,7 @@ from flashgen.scheduler import Priority
 from flashgen.store import OutputStore
 
 _CARDS = TypeAdapter(list[Flashcard])
+DEFAULT_MIN_CACHED = 1024
 
 
 @dataclass
@@ -56,6 +77,19 @@ class LecturePlan:
     exact: bool = True
     input_tokens: int = 0
     output_tokens: int = 0
+    # parts of the figures above, or beside them: the reply schema (in input_tokens), input
+    # expected to come from the provider's cache (in input_tokens), thinking (billed as output)
+    schema_tokens: int = 0
+    cached_tokens: int = 0
+    thinking_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What each request adds besides its prompt and reply, for one provider and model."""
+
+    thinking: int = 0
+    min_cached: int = DEFAULT_MIN_CACHED
 
 
 @dataclass
@@ -82,6 +116,9 @@ class Plan:
                 "quiz_cached",
                 "input_tokens",
                 "output_tokens",
+                "schema_tokens",
+                "cached_tokens",
+                "thinking_tokens",
             )
         }
         return {
@@ -133,17 +170,23 @@ def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Pl
     plan.skipped = skipped
     cache = TaskCache(settings.cache_path) if settings.cache_path.exists() else None
     language = settings.language or scan.course.language
+    costs = Costs(
+        thinking=thinking_tokens(name, model, settings.gemini_thinking_budget),
+        min_cached=min_cache_tokens(name, model),
+    )
     try:
         for lecture in lectures:
             plan.lectures.append(
-                _plan_lecture(lecture, generator, scan.course, language, cache, settings)
+                _plan_lecture(lecture, generator, scan.course, language, cache, settings, costs)
             )
     finally:
         if cache is not None:
             cache.close()
     if name != "offline":
         usage = Usage(
-            input_tokens=plan.total("input_tokens"), output_tokens=plan.total("output_tokens")
+            input_tokens=plan.total("input_tokens"),
+            output_tokens=plan.total("output_tokens") + plan.total("thinking_tokens"),
+            cached_tokens=plan.total("cached_tokens"),
         )
         plan.cost_usd = prices.cost(model, usage)
     return plan
@@ -156,6 +199,7 @@ def _plan_lecture(
     language: str,
     cache: TaskCache | None,
     settings: Settings,
+    costs: Costs,
 ) -> LecturePlan:
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
     llm = generator if isinstance(generator, LLMGenerator) else None
@@ -170,14 +214,41 @@ def _plan_lecture(
             continue
         plan.exact = False
         if llm is not None:
-            plan.input_tokens += text_tokens(SYSTEM_PROMPT + llm.flashcard_prompt(chunk, ctx))
+            schema, prompt = _request_parts(llm.flashcard_request(chunk, ctx))
+            plan.input_tokens += text_tokens(prompt) + text_tokens(schema)
+            plan.schema_tokens += text_tokens(schema)
             plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
+            plan.thinking_tokens += costs.thinking
     if plan.exact:
-        _plan_exact_quizzes(plan, cards, generator, keys, cache, ctx)
+        _plan_exact_quizzes(plan, cards, generator, keys, cache, ctx, costs)
     else:
         per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
-        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator)
+        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, ctx, costs)
     return plan
+
+
+def _request_parts(request: CompletionRequest) -> tuple[str, str]:
+    """(schema, prompt) of a request as it is sent: the prompt in the order the provider reads
+    it (system text, then the messages), so that shared starts are measured as they are cached."""
+    schema = json.dumps(request.json_schema or {}, separators=(",", ":"))
+    prompt = "\n\n".join([request.system, *(m.content for m in request.messages)])
+    return schema, prompt
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    """The longest start all ``texts`` share: that of the first and last in sorted order."""
+    first, last = min(texts), max(texts)
+    size = next(
+        (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first)
+    )
+    return first[:size]
+
+
+def _cached_reads(plan: LecturePlan, shared: int, calls: int, costs: Costs) -> None:
+    """``calls`` requests sharing a ``shared``-token prefix: all but the first read it from the
+    cache, if it is long enough to be cached."""
+    if calls > 1 and shared >= costs.min_cached:
+        plan.cached_tokens += shared * (calls - 1)
 
 
 def _plan_exact_quizzes(
@@ -187,41 +258,86 @@ def _plan_exact_quizzes(
     keys: TaskKeys,
     cache: TaskCache | None,
     ctx: GenerationContext,
+    costs: Costs,
 ) -> None:
     llm = generator if isinstance(generator, LLMGenerator) else None
-    groups = quiz_groups(cards, generator.quiz_group_size)
-    for level in QUIZ_LEVELS:
-        for group in groups:
-            plan.quiz_tasks += 1
-            key = keys.quiz(plan.lecture, level, group)
-            if cache is not None and cache.get(key) is not None:
-                plan.quiz_cached += 1
-            elif llm is not None:
-                prompt = llm.quiz_prompt(group, level, ctx)
-                plan.input_tokens += text_tokens(SYSTEM_PROMPT + prompt)
-                asked = llm.questions_asked(len(group))
-                plan.output_tokens += _output_tokens(llm, "questions", asked)
+    for group in quiz_groups(cards, generator.quiz_group_size):
+        plan.quiz_tasks += len(QUIZ_LEVELS)
+        levels = [
+            level
+            for level in QUIZ_LEVELS
+            if cache is None or cache.get(keys.quiz(plan.lecture, level, group)) is None
+        ]
+        plan.quiz_cached += len(QUIZ_LEVELS) - len(levels)
+        if llm is not None:
+            _plan_group(plan, llm, group, levels, ctx, costs)
 
 
-# A card as the quiz prompt lists it: id, term, question, answer, context, example.
-_TOKENS_PER_CARD_LINE = 110
-_QUIZ_PROMPT_TOKENS = 450
-
-
-def _plan_estimated_quizzes(plan: LecturePlan, per_chunk: list[int], generator: Generator) -> None:
-    """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups."""
+def _plan_estimated_quizzes(
+    plan: LecturePlan,
+    per_chunk: list[int],
+    generator: Generator,
+    ctx: GenerationContext,
+    costs: Costs,
+) -> None:
+    """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups;
+    their prompts are the real ones over cards of a typical size."""
     llm = generator if isinstance(generator, LLMGenerator) else None
     size = generator.quiz_group_size
     chunks = per_chunk if size is not None else [sum(per_chunk)]
     sizes = [group for cards in chunks for group in group_sizes(cards, size)]
     plan.quiz_tasks += len(sizes) * len(QUIZ_LEVELS)
-    if llm is None:
-        return
-    for group in sizes:
-        per_level_in = _QUIZ_PROMPT_TOKENS + group * _TOKENS_PER_CARD_LINE
-        per_level_out = _output_tokens(llm, "questions", llm.questions_asked(group))
-        plan.input_tokens += per_level_in * len(QUIZ_LEVELS)
-        plan.output_tokens += per_level_out * len(QUIZ_LEVELS)
+    if llm is not None:
+        for group in sizes:
+            _plan_group(plan, llm, typical_cards(group), QUIZ_LEVELS, ctx, costs)
+
+
+def _plan_group(
+    plan: LecturePlan,
+    llm: LLMGenerator,
+    cards: Sequence[Flashcard],
+    levels: Sequence[int],
+    ctx: GenerationContext,
+    costs: Costs,
+) -> None:
+    """The requests of ``levels`` over one group of cards; all but the first read their shared
+    start (schema, system text, the level-independent prompt) from the provider's cache."""
+    sent: list[str] = []
+    for level in levels:
+        schema, prompt = _request_parts(llm.quiz_request(cards, level, ctx))
+        plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
+        plan.schema_tokens += text_tokens(schema)
+        plan.output_tokens += _output_tokens(llm, "questions", llm.questions_asked(len(cards)))
+        plan.thinking_tokens += costs.thinking
+        sent.append(schema + prompt)
+    shared = text_tokens(_common_prefix(sent)) if sent else 0
+    _cached_reads(plan, shared, len(sent), costs)
+
+
+def typical_cards(count: int) -> list[Flashcard]:
+    """Cards of the size models typically write (each facet one or two sentences), to size
+    quiz prompts before the real cards exist."""
+    sentence = "A typical sentence of a flashcard written by a model, about this long. "
+    return [
+        Flashcard(
+            id=f"planned-fc-{n:08x}",
+            type="concept",
+            term="a typical term",
+            question=f"A typical question {n} about one idea of the lecture, about this long?",
+            answers=Answers(
+                concise=sentence * 2,
+                analogy=sentence * 2,
+                eli5=sentence * 2,
+                real_world_use_case=sentence * 2,
+                common_mistakes=sentence * 2,
+            ),
+            context=sentence,
+            example=sentence * 2,
+            relevance_score=RelevanceScore(score=7, justification=sentence),
+            source=CardSource(lecture="planned", chunk=0),
+        )
+        for n in range(count)
+    ]
 
 
 def _output_tokens(llm: LLMGenerator, kind: str, asked: int) -> int:

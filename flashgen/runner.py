@@ -21,6 +21,7 @@ from flashgen.config import Settings
 from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.discovery import LectureScan, load_course, scan_lectures, select_lectures
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
+from flashgen.estimate import thinking_tokens
 from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
 from flashgen.extract import Extraction, extract
@@ -192,7 +193,8 @@ async def open_generator(
                 "has none",
                 "add the model to a TOML prices file and set FLASHGEN_PRICES_FILE",
             )
-        budget = Budget(settings.budget, prices, provider.model)
+        thinking = thinking_tokens(provider.name, provider.model, settings.gemini_thinking_budget)
+        budget = Budget(settings.budget, prices, provider.model, thinking)
         guarded = budget.guard(guarded)
     scheduler = Scheduler(
         guarded,

@@ -61,8 +61,11 @@ def normalise(text: str) -> str:
 def finalize_question(
     course_id: str, lecture_id: str, level: int, fields: dict[str, Any]
 ) -> QuizQuestion:
-    """Give a drafted question its id and level, shuffle its options, and check every rule."""
-    data = {**fields, "difficulty_level": level}
+    """Give a drafted question its id and level, shuffle its options, and check every rule.
+
+    ``fields`` may come in the reply format (``flashgen.drafts``) or the output format; this is
+    the one place where the first becomes the second."""
+    data = {**output_shape(fields), "difficulty_level": level}
     data["id"] = question_id(course_id, lecture_id, level, _identity_text(data))
     if data.get("type") in ("mcq", "mca"):
         _check_options(data)
@@ -71,6 +74,20 @@ def finalize_question(
     if isinstance(question, ChoiceQuestion):
         _check_explanation(question)
     return question
+
+
+def output_shape(fields: dict[str, Any]) -> dict[str, Any]:
+    """A question's fields in the output format: a categorization's ``[{category, items}]``
+    (what every API's structured output can express) becomes ``{category: items}``."""
+    categories = fields.get("categories")
+    if not isinstance(categories, list):
+        return fields
+    names = [str(group.get("category", "")) for group in categories if isinstance(group, dict)]
+    if len(names) != len(categories):
+        raise ValueError("each category must be an object with a category and its items")
+    if len(set(names)) != len(names):
+        raise ValueError("category names must be distinct")  # a dict would merge them
+    return {**fields, "categories": {g["category"]: g.get("items", []) for g in categories}}
 
 
 def _identity_text(data: dict[str, Any]) -> str:

@@ -4,12 +4,21 @@ The installed SDK (2.x) speaks API version 2026-10-21, which removed ``temperatu
 is a 400, so the request's temperature is not passed on. Structured output uses the API's own
 JSON-schema mode (``output_config.format``); the SDK's ``transform_schema`` first rewrites the
 schema into the subset the API accepts, as the SDK's own ``messages.parse`` does.
+
+Prompt caching is explicit on this API: the message marked ``cache_breakpoint`` gets
+``cache_control`` on its last text block, when the prefix up to it (system text included) is
+long enough for the model to cache at all; a shorter prefix is never cached, and the mark would
+only spend one of the four breakpoints a request may carry
+(https://docs.claude.com/en/docs/build-with-claude/prompt-caching#cache-limitations).
+Consecutive turns of one role are sent as one turn of several text blocks, the shape the API
+documents for them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flashgen.estimate import min_cache_tokens, text_tokens
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -25,7 +34,7 @@ from flashgen.providers.common import (
 if TYPE_CHECKING:
     import httpx2
     from anthropic.types import Message as AnthropicMessage
-    from anthropic.types import MessageParam, OutputConfigParam
+    from anthropic.types import MessageParam, OutputConfigParam, TextBlockParam
 
 KEY_VARIABLE = "ANTHROPIC_API_KEY"
 # "model_context_window_exceeded" also cuts the answer short, so it is a truncation too.
@@ -85,7 +94,7 @@ class AnthropicProvider(AdapterBase):
             model=self.model,
             max_tokens=request.max_tokens,
             system=request.system or omit,
-            messages=[_message_param(turn) for turn in request.messages],
+            messages=message_params(request, min_cache_tokens(self.name, self.model)),
             output_config=_output_config(request.json_schema) or omit,
         )
         return await raw.parse(), raw.headers
@@ -108,10 +117,29 @@ class AnthropicProvider(AdapterBase):
         )
 
 
-def _message_param(turn: Message) -> MessageParam:
+def message_params(request: CompletionRequest, min_cached: int) -> list[MessageParam]:
+    """The conversation in the API's shape: one turn per run of same-role messages, and
+    ``cache_control`` where the shared prefix ends, if it is long enough to be cached."""
+    prefix = text_tokens(request.system)
+    params: list[MessageParam] = []
+    for turn in request.messages:
+        prefix += text_tokens(turn.content)
+        block: TextBlockParam = {"type": "text", "text": turn.content}
+        if turn.cache_breakpoint and prefix >= min_cached:
+            block["cache_control"] = {"type": "ephemeral"}
+        if params and params[-1]["role"] == turn.role:
+            content = params[-1]["content"]
+            assert isinstance(content, list)  # built here, always a list of blocks
+            content.append(block)
+        else:
+            params.append(_turn(turn, [block]))
+    return params
+
+
+def _turn(turn: Message, blocks: list[TextBlockParam]) -> MessageParam:
     if turn.role == "user":
-        return {"role": "user", "content": turn.content}
-    return {"role": "assistant", "content": turn.content}
+        return {"role": "user", "content": list(blocks)}
+    return {"role": "assistant", "content": list(blocks)}
 
 
 def _output_config(schema: dict[str, Any] | None) -> OutputConfigParam | None:

@@ -57,6 +57,8 @@ class AdapterConfig:
     timeout: float
     base_url: str | None = None
     api_key: SecretStr | None = field(default=None, repr=False)
+    # Gemini: tokens the model may think before answering, sent on every request (0: none).
+    thinking_budget: int = 0
 
     def required_key(self) -> str:
         """The key as the SDK wants it; the factory checks for it before building an adapter."""

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
+from flashgen.estimate import gemini_thinking_budget
 from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
 from flashgen.providers.common import AdapterConfig
@@ -87,12 +88,18 @@ def build_provider(name: str, settings: Settings, prices: PriceTable) -> Provide
     provider = _llm_provider(name)
     if not _usable(provider, settings):
         raise _missing_key(provider)
+    model = settings.model or DEFAULT_MODELS[provider]
     config = AdapterConfig(
-        model=settings.model or DEFAULT_MODELS[provider],
+        model=model,
         prices=prices,
         timeout=settings.timeout,
         base_url=_base_url(provider, settings, override=True),
         api_key=_api_key(provider, settings),
+        thinking_budget=(
+            gemini_thinking_budget(model, settings.gemini_thinking_budget)
+            if provider == "gemini"
+            else 0
+        ),
     )
     if provider == "anthropic":
         from flashgen.providers.anthropic import AnthropicProvider
@@ -124,6 +131,11 @@ def describe_providers(settings: Settings) -> list[ProviderStatus]:
         )
         for name in LLM_PROVIDERS
     ]
+
+
+def configured_providers(settings: Settings) -> list[LLMProviderName]:
+    """The providers a run could use now: a key found (OpenAI: or a base URL set)."""
+    return [name for name in LLM_PROVIDERS if _usable(name, settings)]
 
 
 def _api_key(name: LLMProviderName, settings: Settings) -> SecretStr | None:

@@ -5,12 +5,22 @@ its retries (``HttpRetryOptions(attempts=1)``; without retry options it also ret
 errors once on its own), and its choice of aiohttp when that happens to be installed: flashgen
 hands it an ``httpx2.AsyncClient`` so that the transport, and the errors to map, are the same on
 every machine.
+
+Structured output goes as ``response_json_schema``: the API takes JSON Schema itself there
+(``$defs``/``$ref``, ``anyOf``, ``additionalProperties``, ``enum``, ``minimum``/``maximum`` …;
+https://ai.google.dev/gemini-api/docs/structured-output#json-schema-support), and the SDK passes it
+through unchanged (``_transformers.t_json_schema``), where its ``response_schema`` path would
+convert to the older OpenAPI subset, which refuses ``additionalProperties``. The thinking budget
+is sent explicitly (``thinking_config``), and ``max_output_tokens`` leaves room for it: thoughts
+count against that limit (https://ai.google.dev/gemini-api/docs/thinking#set-budget). Caching is
+implicit on this API: nothing to send; cached tokens come back in ``cachedContentTokenCount``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flashgen.estimate import thinking_room
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -51,6 +61,7 @@ class GeminiProvider(AdapterBase):
         # vertexai=False: the key is a Gemini API key, whatever GOOGLE_GENAI_USE_VERTEXAI says.
         client = genai.Client(api_key=config.required_key(), vertexai=False, http_options=options)
         self._client = client.aio
+        self._thinking_budget = config.thinking_budget
         super().__init__(config, resolved_base_url=options.base_url or DEFAULT_BASE_URL)
 
     async def _complete(self, request: CompletionRequest) -> Completion:
@@ -86,7 +97,8 @@ class GeminiProvider(AdapterBase):
         config = types.GenerateContentConfig(
             system_instruction=request.system or None,
             temperature=request.temperature,
-            max_output_tokens=request.max_tokens,
+            max_output_tokens=request.max_tokens + thinking_room(self._thinking_budget),
+            thinking_config=types.ThinkingConfig(thinking_budget=self._thinking_budget),
             response_mime_type=_JSON if request.json_schema is not None else None,
             response_json_schema=request.json_schema,
         )

@@ -3,10 +3,19 @@
 Chat Completions rather than the Responses API because OpenAI-compatible servers (Ollama, vLLM,
 LM Studio) speak it too: with a base URL set, this adapter drives them, and a key is optional
 (the SDK insists on one, so a placeholder stands in).
+
+Structured output goes out in strict mode, shaped by the SDK's own strict-schema conversion (the
+one ``chat.completions.parse`` applies to a pydantic model): every object closed and all of its
+properties required, ``$ref`` siblings inlined
+(https://platform.openai.com/docs/guides/structured-outputs#supported-schemas). A schema that
+still is not strict-compatible after it goes out non-strict rather than being refused.
+Requests that share a prefix carry its key as ``prompt_cache_key``, so that OpenAI routes them
+to the same cache (https://platform.openai.com/docs/guides/prompt-caching).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -92,6 +101,7 @@ class OpenAIProvider(AdapterBase):
             response_format=_response_format(request) or omit,
             max_completion_tokens=request.max_tokens if official else omit,
             max_tokens=omit if official else request.max_tokens,
+            prompt_cache_key=request.cache_key or omit,
         )
         return raw.parse(), raw.headers
 
@@ -142,10 +152,20 @@ def _response_format(request: CompletionRequest) -> ResponseFormat | None:
     if schema is None:
         return None
     name = _SCHEMA_NAME_CHARS.sub("_", request.schema_name)[:64] or "result"
+    strict = strict_schema(schema)
     return {
         "type": "json_schema",
-        "json_schema": {"name": name, "schema": schema, "strict": is_strict_compatible(schema)},
+        "json_schema": {"name": name, "schema": strict, "strict": is_strict_compatible(strict)},
     }
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` as the SDK's strict-schema conversion leaves it (on a copy: it edits in
+    place). The helper is private to the SDK, but it is the conversion the SDK itself applies."""
+    from openai.lib._pydantic import _ensure_strict_json_schema
+
+    copied = json.loads(json.dumps(schema))
+    return _ensure_strict_json_schema(copied, path=(), root=copied)
 
 
 def is_strict_compatible(schema: object) -> bool:

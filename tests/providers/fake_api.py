@@ -117,6 +117,7 @@ class Wire:
         timeout: float = 2.0,
         model: str | None = None,
         key: str = FAKE_KEY,
+        thinking_budget: int = 0,
     ) -> Provider:
         config = AdapterConfig(
             model=model or self.model,
@@ -124,6 +125,7 @@ class Wire:
             timeout=timeout,
             base_url=url + self.url_suffix,
             api_key=SecretStr(key),
+            thinking_budget=thinking_budget,
         )
         return self.adapter(config)
 

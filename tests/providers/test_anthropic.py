@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flashgen.errors import RateLimited
+from flashgen.providers.base import CompletionRequest, Message
 
 from .conftest import MakeProvider
 from .fake_api import (
@@ -116,3 +117,43 @@ async def test_refusal_is_neither_an_end_nor_a_truncation(
     completion = await make_provider(ANTHROPIC).complete(simple_request())
 
     assert (completion.text, completion.stop_reason) == ("", "other")
+
+
+def _shared_prefix_request(shared_chars: int) -> CompletionRequest:
+    """What the generator sends: the shared part, marked, then the level's own instruction."""
+    return CompletionRequest(
+        system="You write quizzes.",
+        messages=(
+            Message("user", "c" * shared_chars, cache_breakpoint=True),
+            Message("user", "Write level 2 questions."),
+        ),
+        max_tokens=512,
+        temperature=0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "shared_chars", "cached"),
+    [
+        ("claude-sonnet-4-6", 4 * 2100, True),  # 2,048 tokens suffice
+        ("claude-haiku-4-5", 4 * 2100, False),  # Haiku 4.5 caches from 4,096 tokens
+        ("claude-haiku-4-5", 4 * 4200, True),
+        ("claude-sonnet-4-6", 4 * 1100, False),
+    ],
+)
+async def test_the_shared_prefix_is_marked_cacheable_where_the_model_would_cache_it(
+    api: FakeApi, make_provider: MakeProvider, model: str, shared_chars: int, cached: bool
+) -> None:
+    api.script(ANTHROPIC.success())
+
+    await make_provider(ANTHROPIC, model=model).complete(_shared_prefix_request(shared_chars))
+
+    # Two consecutive user messages go as one user turn of two text blocks.
+    (turn,) = api.requests[0].body["messages"]
+    assert turn["role"] == "user"
+    shared, own = turn["content"]
+    assert shared["text"] == "c" * shared_chars and own["text"] == "Write level 2 questions."
+    assert ("cache_control" in shared) is cached
+    if cached:
+        assert shared["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in own

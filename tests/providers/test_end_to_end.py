@@ -1,8 +1,10 @@
 """``flashgen run`` through the CLI and each real SDK against a local server of its wire format.
 
-The server answers like a well-behaved model (valid cards for a chunk, questions citing the
-given cards), so the run must write the same file set as the offline run, with valid content,
-usage and cost recorded, and the API key nowhere in what it writes or prints.
+The server is strict (``model_server``): it refuses a schema its API would refuse and answers
+with what the received schema admits, card ids read from the prompt. So the run must write the
+same file set as the offline run, every lecture with cards and questions at all four levels and
+no failed task, with valid content, usage and cost recorded, and the API key nowhere in what it
+writes or prints; with the default question mix and with all six question types.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from flashgen.cli import app
-from flashgen.models import FlashcardFile, QuizFile
+from flashgen.mix import QUESTION_TYPES
+from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 
 from .fake_api import FAKE_KEY, WIRES, Wire
 from .model_server import serve_model
@@ -39,9 +42,14 @@ def files(out: Path) -> list[str]:
     return sorted(str(p.relative_to(out)) for p in out.rglob("lecture-*/*.json"))
 
 
+@pytest.mark.parametrize("types", ["mcq,mca", ",".join(QUESTION_TYPES)], ids=["default", "all-six"])
 @pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.name)
-def test_a_provider_run_writes_the_offline_file_set(
-    wire: Wire, api_server: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_provider_run_writes_every_lecture_at_every_level(
+    wire: Wire,
+    types: str,
+    api_server: HTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(wire.key_variable, FAKE_KEY)
@@ -57,6 +65,8 @@ def test_a_provider_run_writes_the_offline_file_set(
         base_url,
         "-o",
         str(tmp_path / "llm"),
+        "--question-types",
+        types,
     )
     assert code == 0, output
     run(tmp_path, "--provider", "offline", "-o", str(tmp_path / "offline"))
@@ -67,14 +77,24 @@ def test_a_provider_run_writes_the_offline_file_set(
         cards = FlashcardFile.model_validate_json(path.read_text())
         assert cards.flashcards and cards.metadata.generator == wire.name
         assert cards.metadata.model == wire.model
-    for path in course_out.rglob("quiz_level_*.json"):
-        quiz = QuizFile.model_validate_json(path.read_text())
-        assert quiz.questions and quiz.metadata.status == "complete"
+    lectures = sorted(p for p in course_out.iterdir() if p.is_dir())
+    assert [p.name for p in lectures] == ["lecture-01", "lecture-02", "lecture-03"]
+    asked = set(types.split(","))
+    written: set[str] = set()
+    for lecture in lectures:
+        cards = FlashcardFile.model_validate_json((lecture / "flashcards.json").read_text())
+        assert cards.flashcards and cards.metadata.status == "complete"
+        for level in QUIZ_LEVELS:
+            quiz = QuizFile.model_validate_json((lecture / f"quiz_level_{level}.json").read_text())
+            assert quiz.questions and quiz.metadata.status == "complete"
+            written |= {q.type for q in quiz.questions}
+    assert written == asked
 
     report = json.loads((course_out / "run_report.json").read_text())
     usage = report["totals"]["usage"]
     assert usage["input_tokens"] > 0 and usage["cost_usd"] > 0
     assert report["totals"]["usage_by_phase"]["quiz"]["output_tokens"] > 0
+    assert report["totals"]["tasks"]["failed"] == 0
     assert len(seen) == report["totals"]["tasks"]["succeeded"]  # one call per task
 
     written = "".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))

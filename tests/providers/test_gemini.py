@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from flashgen.errors import FatalProviderError, RateLimited
+from flashgen.estimate import DYNAMIC_THINKING_TOKENS, gemini_thinking_budget, thinking_tokens
 
 from .conftest import MakeProvider
 from .fake_api import (
@@ -125,3 +128,50 @@ async def test_no_rate_limit_headers_means_empty_hints(
 
     assert hints.requests_limit is None
     assert hints.reset_seconds is None
+
+
+async def test_the_thinking_budget_is_sent_and_max_output_tokens_leaves_room_for_it(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(GEMINI.success(), GEMINI.success())
+
+    await make_provider(GEMINI).complete(simple_request(max_tokens=900))
+    await make_provider(GEMINI, thinking_budget=512).complete(simple_request(max_tokens=900))
+
+    off, on = (seen.body["generationConfig"] for seen in api.requests)
+    # The SDK writes this field in snake case; the API's JSON parser takes either spelling.
+    assert off["thinkingConfig"] == {"thinking_budget": 0}
+    assert off["maxOutputTokens"] == 900
+    assert on["thinkingConfig"] == {"thinking_budget": 512}
+    assert on["maxOutputTokens"] == 900 + 512
+
+
+async def test_dynamic_thinking_gets_room_in_max_output_tokens(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(GEMINI.success())
+
+    await make_provider(GEMINI, thinking_budget=-1).complete(simple_request(max_tokens=900))
+
+    config = api.requests[0].body["generationConfig"]
+    assert config["thinkingConfig"] == {"thinking_budget": -1}
+    assert config["maxOutputTokens"] == 900 + DYNAMIC_THINKING_TOKENS
+
+
+@pytest.mark.parametrize(
+    ("model", "setting", "sent"),
+    [
+        ("gemini-2.5-flash", None, 0),  # thinking off where the model allows it
+        ("gemini-2.5-pro", None, 128),  # the least a model that always thinks accepts
+        ("gemini-2.5-pro", 2048, 2048),
+        ("gemini-2.5-flash", -1, -1),
+    ],
+)
+def test_the_budget_sent_is_the_setting_or_the_least_the_model_accepts(
+    model: str, setting: int | None, sent: int
+) -> None:
+    assert gemini_thinking_budget(model, setting) == sent
+    assert thinking_tokens("gemini", model, setting) == (
+        DYNAMIC_THINKING_TOKENS if sent < 0 else sent
+    )
+    assert thinking_tokens("openai", model, setting) == 0

@@ -22,7 +22,7 @@ from flashgen.models import QuizFile
 from tests.fakes import prompt_reply
 
 from .fake_api import FAKE_KEY, WIRES
-from .model_server import first_prompt
+from .model_server import read_request
 
 ROOT = Path(__file__).parents[2]
 OPENAI = next(wire for wire in WIRES if wire.name == "openai")
@@ -37,7 +37,7 @@ def serve_with_one_straggler(server: HTTPServer, release: threading.Event) -> di
 
     def handle(request: Request) -> Response:
         body = json.loads(request.get_data(as_text=True))
-        prompt = first_prompt(OPENAI, body)
+        prompt = read_request(OPENAI, request.path, body).prompt
         with lock:
             first_time = prompt not in seen["prompts"]
             seen["prompts"].append(prompt)

@@ -13,7 +13,13 @@ import pytest
 from flashgen.config import Settings
 from flashgen.pricing import PriceTable
 from flashgen.providers.base import CompletionRequest, Message
-from flashgen.providers.factory import KEY_VARIABLES, LLMProviderName, build_provider
+from flashgen.providers.check import check_providers
+from flashgen.providers.factory import (
+    KEY_VARIABLES,
+    LLMProviderName,
+    build_provider,
+    configured_providers,
+)
 
 pytestmark = pytest.mark.live
 
@@ -54,3 +60,15 @@ async def test_one_structured_call(name: LLMProviderName) -> None:
     assert completion.stop_reason == "end"
     assert completion.usage.input_tokens > 0 and completion.usage.output_tokens > 0
     assert completion.usage.cost_usd > 0
+
+
+@pytest.mark.parametrize("name", ["anthropic", "gemini", "openai"])
+async def test_the_run_schema_is_accepted(name: LLMProviderName) -> None:
+    """What ``flashgen providers --check`` sends: the full reply schema of a run."""
+    settings = Settings(provider=name)
+    if name not in configured_providers(settings):
+        pytest.skip(f"{' or '.join(KEY_VARIABLES[name])} is not set")
+
+    (result,) = await check_providers(settings, PriceTable.load())
+
+    assert result.ok, result.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ async def test_strict_compatible_schema_is_sent_strict(
     }
 
 
-async def test_schema_with_optional_fields_falls_back_to_non_strict(
+async def test_the_sdk_conversion_makes_every_property_required(
     api: FakeApi, make_provider: MakeProvider
 ) -> None:
     api.script(OPENAI.success())
@@ -36,8 +37,35 @@ async def test_schema_with_optional_fields_falls_back_to_non_strict(
     await make_provider(OPENAI).complete(simple_request(schema=loose))
 
     json_schema = api.requests[0].body["response_format"]["json_schema"]
+    assert json_schema["strict"] is True
+    assert json_schema["schema"]["required"] == ["a"]
+    assert json_schema["schema"]["additionalProperties"] is False
+
+
+async def test_an_open_map_falls_back_to_non_strict(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(OPENAI.success())
+    open_map = {"type": "object", "additionalProperties": {"type": "string"}}
+
+    await make_provider(OPENAI).complete(simple_request(schema=open_map))
+
+    json_schema = api.requests[0].body["response_format"]["json_schema"]
     assert json_schema["strict"] is False
-    assert json_schema["schema"] == loose
+    assert json_schema["schema"] == open_map
+
+
+async def test_a_cache_key_goes_out_as_prompt_cache_key(
+    api: FakeApi, make_provider: MakeProvider
+) -> None:
+    api.script(OPENAI.success())
+    request = replace(simple_request(), cache_key="chunk-1234")
+
+    await make_provider(OPENAI).complete(request)
+    await make_provider(OPENAI).complete(simple_request())
+
+    assert api.requests[0].body["prompt_cache_key"] == "chunk-1234"
+    assert "prompt_cache_key" not in api.requests[1].body
 
 
 async def test_request_body(api: FakeApi, make_provider: MakeProvider) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 
 from flashgen.budget import Budget, BudgetExceeded
 from flashgen.cli import app
-from flashgen.estimate import request_tokens
+from flashgen.drafts import DraftCard, envelope_schema
+from flashgen.estimate import request_tokens, schema_tokens
 from flashgen.models import Usage
 from flashgen.pricing import PriceTable
 from flashgen.providers.base import Completion, CompletionRequest, Message
@@ -54,6 +56,24 @@ def run_openai(courses: Path, out: Path, model: str, *extra: str) -> tuple[int, 
 def invoke(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
+
+
+def plan_totals(courses: Path, tmp_path: Path, provider: str, *extra: str) -> dict[str, Any]:
+    code, output = invoke(
+        "plan",
+        "sample-course",
+        "--courses-dir",
+        str(courses),
+        "-o",
+        str(tmp_path / "out"),
+        "--provider",
+        provider,
+        "--json",
+        *extra,
+    )
+    assert code == 0, output
+    plan: dict[str, Any] = json.loads(output)
+    return plan
 
 
 def test_plan_makes_no_call_and_its_estimate_holds(
@@ -99,21 +119,7 @@ def test_plan_expects_no_more_output_than_max_tokens_allows(
     courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLASHGEN_MAX_TOKENS", "300")
-    code, output = invoke(
-        "plan",
-        "sample-course",
-        "--courses-dir",
-        str(courses),
-        "-o",
-        str(tmp_path / "out"),
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4.1-mini",
-        "--json",
-    )
-    assert code == 0, output
-    totals = json.loads(output)["totals"]
+    totals = plan_totals(courses, tmp_path, "openai", "--model", "gpt-4.1-mini")["totals"]
     assert totals["output_tokens"] == 300 * (totals["flashcard_tasks"] + totals["quiz_tasks"])
 
 
@@ -193,3 +199,52 @@ def test_budget_needs_a_known_price(
         "http://127.0.0.1:9/v1",
     )
     assert code == 2 and "needs a price for model 'my-local-llama'" in output
+
+
+def test_plan_counts_gemini_thinking_as_billed_output(
+    courses: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without = plan_totals(courses, tmp_path, "gemini")
+    monkeypatch.setenv("FLASHGEN_GEMINI_THINKING_BUDGET", "1000")
+    thinking = plan_totals(courses, tmp_path, "gemini")
+
+    calls = thinking["totals"]["flashcard_tasks"] + thinking["totals"]["quiz_tasks"]
+    assert without["totals"]["thinking_tokens"] == 0
+    assert thinking["totals"]["thinking_tokens"] == 1000 * calls
+    prices = PriceTable.load()
+    extra = prices.cost("gemini-2.5-flash", Usage(output_tokens=1000 * calls))
+    assert thinking["cost_usd"] == pytest.approx(without["cost_usd"] + extra, abs=1e-3)
+    # Only Gemini's thinking is a setting; other providers plan none.
+    assert plan_totals(courses, tmp_path, "openai")["totals"]["thinking_tokens"] == 0
+
+
+def test_plan_counts_the_schema_each_request_carries(courses: Path, tmp_path: Path) -> None:
+    totals = plan_totals(courses, tmp_path, "openai")["totals"]
+    calls = totals["flashcard_tasks"] + totals["quiz_tasks"]
+    flashcards = schema_tokens(envelope_schema("flashcards", [DraftCard]))
+    assert totals["schema_tokens"] >= calls * min(flashcards, 100)
+    assert totals["schema_tokens"] < totals["input_tokens"]
+
+
+def test_plan_expects_cache_reads_where_levels_share_a_long_enough_prefix(
+    courses: Path, tmp_path: Path
+) -> None:
+    """The four levels' requests over one group share everything before the level's own
+    message; the plan measures that on the requests the generator sends."""
+    openai = plan_totals(courses, tmp_path, "openai")["totals"]
+    # Each group's three later levels read schema, system text and cards from the cache.
+    assert 0 < openai["cached_tokens"] < openai["input_tokens"]
+    assert openai["cached_tokens"] > openai["input_tokens"] * 0.25
+    # Haiku 4.5 caches nothing under 4,096 tokens: these prefixes are shorter.
+    haiku = plan_totals(courses, tmp_path, "anthropic", "--model", "claude-haiku-4-5")
+    assert haiku["totals"]["cached_tokens"] == 0
+
+
+def test_budget_charges_the_thinking_budget_as_output() -> None:
+    prices = PriceTable.load()
+    request = CompletionRequest("system", (Message("user", "x" * 400),), 1000, 0.3)
+    plain = Budget(1.0, prices, "gemini-2.5-flash").most(request)
+    thinking = Budget(1.0, prices, "gemini-2.5-flash", thinking_tokens=2000).most(request)
+    assert thinking - plain == pytest.approx(
+        prices.cost("gemini-2.5-flash", Usage(output_tokens=2000)), rel=1e-6
+    )
