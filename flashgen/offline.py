@@ -46,6 +46,7 @@ from flashgen.offline_quiz import (
     Draw,
     QuestionDraft,
     balance_positions,
+    related,
     similar,
     statement,
     swapped_pairs,
@@ -310,7 +311,7 @@ def _true_false(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     truthful = rng.random() < 0.5
-    others = [o for o in pool if o.id != card.id]
+    others = [o for o in pool if o.id != card.id and not related(card, o)]
     donors = similar(card.answers.concise, [o.answers.concise for o in others], "", rng, 1)
     if donors is None:
         return None

@@ -116,6 +116,15 @@ def _choice(
     }
 
 
+def related(a: Flashcard, b: Flashcard) -> bool:
+    """Whether one card's description names the other's term ("IOException — a checked
+    Exception …" and "Checked — expected error sources"): with their descriptions swapped,
+    the "false" statement may well be true, so such cards are never swapped."""
+    return bool(
+        stems(a.term) & stems(b.answers.concise) or stems(b.term) & stems(a.answers.concise)
+    )
+
+
 def _others(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
     return [other for other in pool if other.id != card.id]
 
@@ -175,7 +184,7 @@ def one_false(
     if len(others) < 4:
         return None
     true_cards = _mates_first(card, pool, rng, 3)
-    spare = [o for o in others if o not in true_cards]
+    spare = [o for o in others if o not in true_cards and not related(card, o)]
     donors = similar(card.answers.concise, [o.answers.concise for o in spare], "", rng, 1)
     if donors is None:
         return None
@@ -223,6 +232,8 @@ def swapped_pairs(
     rng.shuffle(choices)
     for i, j in choices:
         third, fourth = four[i], four[j]
+        if related(third, fourth):
+            continue
         first, second = (c for k, c in enumerate(four) if k not in (i, j))
         true = [statement(first), statement(second)]
         false = [statement(third, fourth), statement(fourth, third)]

@@ -319,3 +319,31 @@ async def test_a_short_lecture_takes_distractors_from_the_course() -> None:
     assert OfflineGenerator(course_chunks=dict(reversed(chunks.items()))).identity == (
         generator.identity
     )
+
+
+async def test_cards_that_name_each_other_are_never_swapped() -> None:
+    """prog2: "IOException — Erwartbare Fehlerquellen" was offered as the false statement, but
+    an IOException is a checked exception: its description names the other card's term."""
+    text = (
+        "# Begriffe\n\n"
+        "- Checked = erwartbare Fehlerquellen wie fehlende Dateien\n"
+        "- Unchecked = meist Programmierfehler oder Logikfehler\n\n"
+        "Ein Error ist ein Fehler im System, von dem man sich nicht wieder erholen kann.\n\n"
+        "Eine Exception ist ein Fehlerfall, auf den man innerhalb des Programms reagieren kann.\n\n"
+        "`IOException` ist eine checked Exception, die beim Lesen von Dateien auftreten kann.\n"
+    )
+    ctx = GenerationContext(COURSE, "lec", "Deutsch")
+    generator = OfflineGenerator()
+    cards = (await generator.flashcards(chunk(text), ctx)).items
+    answers = {c.term: c.answers.concise for c in cards if c.type == "definition"}
+    assert {"Checked", "IOException", "Exception"} <= set(answers)
+    forbidden = {
+        f"IOException — {answers['Checked']}",
+        f"Checked — {answers['IOException']}",
+        f"Exception — {answers['IOException']}",
+        f"IOException — {answers['Exception']}",
+    }
+    for level in (1, 2, 3, 4):
+        for question in (await generator.quiz(cards, level, ctx)).items:
+            assert isinstance(question, ChoiceQuestion)
+            assert not forbidden & set(question.options.values())
