@@ -138,6 +138,9 @@ _TASK = re.compile(
     r"^\w{1,3}:\s|^(?:[A-ZÄÖÜ]\w+en)\s+Sie\b|\b(?:Ich kann|I can)\b"
     r"|^(?:Name|List|Explain|Describe|State|Give|Think|Try|Nennen|Erläutern|Erklären|Beschreiben)\b"
 )
+# Classroom talk ("Let's use the command line to create a ____ for the experiments that we're
+# going to do today"): a blank in it tests the moment, not the content.
+_TALK = re.compile(r"\b(?:we|we're|we'll|us|let's|our|you|your|wir|uns|unser\w*)\b", re.I)
 # a German infinitive (lower case, "-en"/"-ln"/"-rn"): an instruction, not a description
 _INFINITIVE = re.compile(
     r"(?<![\w-])(?!(?:einen|keinen|ihren|seinen|meinen|den|denen)\b)[a-zäöüß]{3,}(?:en|ln|rn)\b"
@@ -484,6 +487,15 @@ def card_question(definition: Definition, wording: Wording) -> str:
     return wording.refers_to.format(term=named)
 
 
+def _opposite_named(term: str, text: str) -> bool:
+    """Whether ``text`` names the term with a negating prefix added or taken away
+    ("checked" / "unchecked", "stable" / "unstable")."""
+    first = term.split()[0].lower()
+    bare = re.sub(r"^(?:un|non-?|in)", "", first)
+    forms = {f"un{bare}", f"non{bare}", f"non-{bare}", f"in{bare}", bare} - {first}
+    return any(re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.I) for form in forms)
+
+
 @dataclass
 class Cloze:
     term: str
@@ -514,8 +526,8 @@ def find_clozes(
             continue
         if len(sentence.text.split()) < MIN_CLOZE_WORDS or _EXAMPLE.match(sentence.text):
             continue
-        if _TASK.search(sentence.text):
-            continue  # "k2: Ich kann …", "Nennen Sie …": an objective or a task, not content
+        if _TASK.search(sentence.text) or _TALK.search(sentence.text):
+            continue  # "k2: Ich kann …", "Nennen Sie …", "Let's …": a task or talk, not content
         if not own and any(_restates(sentence.text, d.sentence.text) for d in definitions):
             continue  # speaker notes often repeat the slide: that card exists already
         whole = sentence.text.rstrip().endswith((".", "!", ";")) or sentence.listed
@@ -525,8 +537,11 @@ def find_clozes(
             spaced = r"\s+".join(re.escape(word) for word in term.split())
             pattern = re.compile(rf"(?<![\w-]){spaced}(?![\w-])", re.I)
             found_term = pattern.search(sentence.text)
-            if found_term and len(pattern.findall(sentence.text)) > 1:
+            inside = re.compile(rf"(?<!\w){spaced}", re.I)  # also in "Exception-Situation"
+            if found_term and len(inside.findall(sentence.text)) > 1:
                 break  # the blank's answer would stand in the same sentence
+            if found_term and _opposite_named(term, sentence.text):
+                break  # "zwischen ____ und unchecked Exceptions": the opposite gives it away
             if found_term:
                 blanked = plain_inline(
                     sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]

@@ -160,3 +160,20 @@ def test_equated_instructions_and_task_sentences_give_no_card() -> None:
     )
     found = sentences(text)
     assert find_clozes(found, find_definitions(found, "de", text), 5, own=False) == []
+
+
+def test_no_cloze_in_classroom_talk_or_beside_its_opposite_or_compound() -> None:
+    from flashgen.offline_cards import find_clozes
+
+    text = (
+        "A git repository is a data structure used to track changes to files.\n\n"
+        "Let's use the command line to create a git repository for the experiments today.\n\n"
+        "The hello-world directory is now a git repository.\n\n"
+        "- Checked Exceptions = erwartbare Fehlerquellen wie fehlende Dateien\n\n"
+        "Es wird zwischen checked Exceptions und unchecked Exceptions unterschieden.\n\n"
+        "Wenn der Aufrufer sich von einer Exception-Situation erholen kann, sollte man eine "
+        "checked Exception nutzen.\n"
+    )
+    found = sentences(text)
+    clozes = find_clozes(found, find_definitions(found, "en", text), 9, own=False)
+    assert [c.text for c in clozes] == ["The hello-world directory is now a ____."]
