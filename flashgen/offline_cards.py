@@ -10,6 +10,7 @@ says it is one, a common mistake a sentence that warns about one.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -310,9 +311,13 @@ def find_definitions(found: list[Sentence], language: str, text: str) -> list[De
             definition = re.sub(r"\s+gedacht\b", "", definition, count=1)
         term = _clean_term(raw_term, sentence, language, text)
         stopped = sentence.text.rstrip().endswith((".", "!"))
-        if not good_term(term) or term.lower() in seen:
-            continue
         equated = sentence.listed and bool(re.match(r"^[^=]{1,62}\s=\s", sentence.text))
+        if equated:
+            term = _named_in_full(term, text)
+        # a purpose or a named statement is a card of its own beside the term's definition
+        key = f"{term.lower()}/{form in (PURPOSE, STATEMENT)}"
+        if not good_term(term) or key in seen:
+            continue
         if equated and _INFINITIVE.search(definition):
             continue  # "Checked = behandeln oder deklarieren": what to do, not what it is
         if not (complete_clause(definition, stopped) or (equated and _noun_phrase(definition))):
@@ -328,11 +333,26 @@ def find_definitions(found: list[Sentence], language: str, text: str) -> list[De
             # two terms with one explanation: a copy slip in the source ("git push: commits
             # the staged snapshot …" under "git commit: commits …"); the first stays
             continue
-        seen.add(term.lower())
+        seen.add(key)
         definitions.append(Definition(article, term, answer, form, verb, sentence))
     definitions += _glossed(found, text, seen, definitions)
     _attach_facets(found, definitions)
     return definitions
+
+
+def _named_in_full(term: str, text: str) -> str:
+    """A one-word label of a slide's "Term = explanation" list, written in full where the
+    lecture always does: "Checked = erwartbare Fehlerquellen" is about "Checked Exceptions"
+    when the text says so at least twice."""
+    if " " in term:
+        return term
+    plain = plain_inline(text)
+    following = re.findall(rf"(?<![\w-]){re.escape(term)}\s+([A-ZÄÖÜ][\w-]+)", plain, re.I)
+    counts = Counter(word for word in following if word[:1].isupper())
+    if not counts:
+        return term
+    word, times = counts.most_common(1)[0]
+    return f"{term} {word}" if times >= 2 else term
 
 
 def _noun_phrase(definition: str) -> bool:
@@ -371,11 +391,12 @@ def _glossed(
     for match in _GLOSSED.finditer(text):
         term, gloss = " ".join(match["term"].split()), " ".join(match["definition"].split())
         sentence = next((s for s in found if gloss in s.text), None)
-        if sentence is None or not good_term(term) or term.lower() in seen:
+        key = f"{term.lower()}/False"
+        if sentence is None or not good_term(term) or key in seen:
             continue
         if not complete_clause(gloss, stopped=True) or term.lower() in gloss.lower():
             continue
-        seen.add(term.lower())
+        seen.add(key)
         glossed.append(Definition("", term, _answer(gloss), "colon", "", sentence))
     return glossed
 

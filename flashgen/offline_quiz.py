@@ -118,11 +118,16 @@ def _choice(
 
 def related(a: Flashcard, b: Flashcard) -> bool:
     """Whether one card's description names the other's term ("IOException — a checked
-    Exception …" and "Checked — expected error sources"): with their descriptions swapped,
-    the "false" statement may well be true, so such cards are never swapped."""
-    return bool(
-        stems(a.term) & stems(b.answers.concise) or stems(b.term) & stems(a.answers.concise)
-    )
+    Exception …" and "Checked — expected error sources"), or one term is a kind of the other:
+    with their descriptions swapped, the "false" statement may well be true, so such cards
+    are never swapped."""
+    if stems(a.term) & stems(b.answers.concise) or stems(b.term) & stems(a.answers.concise):
+        return True
+    # one a kind of the other: "IOException" / "Exception", "Checked Exceptions" / "Exception",
+    # "unchecked" / "checked"
+    first, second = normalise(a.term).replace(" ", ""), normalise(b.term).replace(" ", "")
+    shorter, longer = sorted((first, second), key=len)
+    return bool(stems(a.term) & stems(b.term)) or (len(shorter) >= 4 and shorter in longer)
 
 
 def _others(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:

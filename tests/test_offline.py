@@ -347,3 +347,10 @@ async def test_cards_that_name_each_other_are_never_swapped() -> None:
         for question in (await generator.quiz(cards, level, ctx)).items:
             assert isinstance(question, ChoiceQuestion)
             assert not forbidden & set(question.options.values())
+    from flashgen.offline_quiz import related
+
+    by_term = {c.term: c for c in cards if c.type == "definition"}
+    # one a kind of the other, or its opposite: never swapped either
+    assert related(by_term["IOException"], by_term["Exception"])
+    assert related(by_term["Checked"], by_term["Unchecked"])
+    assert not related(by_term["Error"], by_term["Unchecked"])

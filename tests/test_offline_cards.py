@@ -177,3 +177,17 @@ def test_no_cloze_in_classroom_talk_or_beside_its_opposite_or_compound() -> None
     found = sentences(text)
     clozes = find_clozes(found, find_definitions(found, "en", text), 9, own=False)
     assert [c.text for c in clozes] == ["The hello-world directory is now a ____."]
+
+
+def test_a_one_word_label_is_named_as_the_lecture_names_it() -> None:
+    """prog2: "Checked = erwartbare Fehlerquellen" is about checked exceptions, which the
+    notes call "Checked Exceptions" throughout."""
+    text = (
+        "Es gibt **checked** Exceptions. Checked Exceptions müssen deklariert werden.\n\n"
+        "- Checked = erwartbare Fehlerquellen (z.B. I/O)\n"
+        "- Error = ein Fehler im System\n"
+    )
+    assert defined(text, "de") == {
+        "Checked Exceptions": "Erwartbare Fehlerquellen (z.B. I/O)",
+        "Error": "Ein Fehler im System.",
+    }
