@@ -23,6 +23,7 @@ MAX_TERM_WORDS = 5
 MIN_ANSWER_WORDS = 4
 MAX_ANSWER_WORDS = 60
 MIN_CLOZE_WORDS = 6
+MAX_CLOZE_MENTIONS = 8  # sentences of a chunk naming a term, beyond which it is no blank
 RESTATED = 85  # rapidfuzz token-set similarity (0–100) at which a sentence repeats another
 _TERM = r"(?P<term>[^\s,;:.!?()][^,;:.!?]{0,60}?)"
 _END = r"(?P<definition>.+?)\s*[.!]?$"
@@ -534,7 +535,16 @@ def find_clozes(
     """Sentences that use a defined term, with the term blanked: the term is a content noun
     phrase by construction, never a stopword. With ``own``, a definition's own sentence is one
     too (for languages without question templates, where it is the only card)."""
-    terms = sorted({d.term for d in definitions}, key=len, reverse=True)
+    mentions = Counter(
+        d.term for d in definitions for s in found if d.term.lower() in s.text.lower()
+    )
+    # the lecture's everyday word ("Exception" in a lecture on exceptions) is no blank to fill:
+    # the sentence around it gives it away
+    terms = sorted(
+        {d.term for d in definitions if mentions[d.term] <= MAX_CLOZE_MENTIONS},
+        key=len,
+        reverse=True,
+    )
     defining = {id(d.sentence) for d in definitions}
     skip = set() if own else defining
     clozes: list[Cloze] = []
