@@ -191,3 +191,20 @@ def test_a_one_word_label_is_named_as_the_lecture_names_it() -> None:
         "Checked Exceptions": "Erwartbare Fehlerquellen (z.B. I/O)",
         "Error": "Ein Fehler im System.",
     }
+
+
+def test_no_cloze_on_the_word_every_sentence_uses() -> None:
+    from flashgen.offline_cards import find_clozes
+
+    text = "Eine Exception ist ein Fehlerfall, auf den man im Programm reagieren kann.\n\n" + (
+        "\n\n".join(
+            f"Im Fall {n} sollte man eine passende Exception im Code werfen." for n in range(9)
+        )
+    )
+    found = sentences(text)
+    definitions = find_definitions(found, "de", text)
+    assert [d.term for d in definitions] == ["Exception"]
+    assert find_clozes(found, definitions, 5, own=False) == []
+    fewer = "\n\n".join(text.split("\n\n")[:4])
+    found = sentences(fewer)
+    assert find_clozes(found, find_definitions(found, "de", fewer), 5, own=False)
