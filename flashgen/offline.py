@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from flashgen.generation import Generated, GenerationContext, Rejection
@@ -25,10 +27,13 @@ from flashgen.models import (
     CardSource,
     Chunk,
     Flashcard,
+    FlashcardType,
     QuizQuestion,
     RelevanceScore,
 )
 from flashgen.offline_cards import (
+    PURPOSE,
+    STATEMENT,
     Cloze,
     Definition,
     card_question,
@@ -38,8 +43,10 @@ from flashgen.offline_cards import (
 from flashgen.offline_lang import Wording, wording
 from flashgen.offline_quiz import (
     SINGLE,
+    Draw,
     QuestionDraft,
     balance_positions,
+    related,
     similar,
     statement,
     swapped_pairs,
@@ -47,9 +54,15 @@ from flashgen.offline_quiz import (
 from flashgen.offline_text import Sentence, detect_language, sentences
 from flashgen.validation import dedupe_cards, dedupe_questions, finalize_question, normalise
 
+# A purpose ("What is X used for?") or a named statement is no definition: its answer is not
+# a distractor for a definition, so those cards stay out of the quizzes' pool.
+_CARD_TYPES: dict[str, FlashcardType] = {PURPOSE: "concept", STATEMENT: "fact"}
 MAX_CARDS_PER_CHUNK = 20
 MAX_CLOZE_PER_CHUNK = 2
-MIN_QUIZ_CARDS = 5  # four options of one kind, plus one to spare for a swapped description
+# A question needs one definition card of its lecture (the course's other lectures give the
+# distractors); a lecture whose cards have no three same-kind distractors anywhere gets none.
+MIN_QUIZ_CARDS = 1
+MIN_OPTIONS = 4  # one answer and three distractors of the same kind
 
 
 class OfflineGenerator:
@@ -58,7 +71,7 @@ class OfflineGenerator:
     name = "offline"
     model = "extractive-v2"
     # Bump when a change to this module changes what it generates, to refresh cached results.
-    version = 4
+    version = 5
 
     questions_per_card = 1
 
@@ -66,19 +79,38 @@ class OfflineGenerator:
     def quiz_group_size(self) -> int | None:
         return None  # distractors come from the lecture's other cards: one request sees them all
 
-    def __init__(self, mix: QuestionMix | None = None) -> None:
+    def __init__(
+        self,
+        mix: QuestionMix | None = None,
+        course_chunks: Mapping[str, Sequence[Chunk]] | None = None,
+    ) -> None:
+        """``course_chunks``: every lecture's chunks (by lecture id), read before the run. Their
+        definitions are the distractors of last resort for short lectures; given up front, the
+        quiz of one lecture never depends on which other lecture finished first."""
         self.mix = mix or QuestionMix()
+        self.course_chunks = {k: list(v) for k, v in sorted((course_chunks or {}).items())}
+        self._course_pools: dict[tuple[str, str], list[Flashcard]] = {}
 
     @property
     def identity(self) -> dict[str, Any]:
-        return {
+        identity = {
             "generator": self.name,
             "model": self.model,
             "version": self.version,
             **self.mix.identity,
         }
+        if self.course_chunks:
+            # the course's text decides the distractors: a changed lecture refreshes every quiz
+            texts = [
+                f"{lecture}\n{c.text}" for lecture, cs in self.course_chunks.items() for c in cs
+            ]
+            identity["course_text"] = digest(*texts)
+        return identity
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
+        return self._flashcards(chunk, ctx)
+
+    def _flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
         language = detect_language(chunk.text, ctx.language)
         words = wording(language)
         found = sentences(chunk.text)
@@ -103,23 +135,35 @@ class OfflineGenerator:
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
     ) -> Generated[QuizQuestion]:
         text = " ".join(f"{c.question} {c.answers.concise}" for c in cards)
-        words = wording(detect_language(text, ctx.language))
+        language = detect_language(text, ctx.language)
+        words = wording(language)
         if words is None:
             reason = "no question wording for this language; the cards are cloze cards only"
             return Generated(items=[], rejected=[Rejection(reason)])
-        pool = _quiz_pool(cards)
-        if len(pool) < MIN_QUIZ_CARDS:
-            reason = f"{len(pool)} definition cards, too few for a level-{level} quiz"
+        own = _quiz_pool(cards)
+        course = [c for c in self._course_pool(ctx) if _language(c, ctx) == language]
+        pool = _quiz_pool([*own, *course])
+        if len(own) < MIN_QUIZ_CARDS or len(pool) < MIN_OPTIONS:
+            reason = (
+                f"{len(own)} definition cards ({len(pool)} in the course), "
+                f"too few for a level-{level} quiz"
+            )
             return Generated(items=[], rejected=[Rejection(reason)])
-        kinds = assign([card.id for card in pool], self.mix.shares(level), level)
+        own_ids = {card.id for card in own}
+        kinds = assign([card.id for card in own], self.mix.shares(level), level)
         questions: list[QuizQuestion] = []
         rejected: list[Rejection] = []
-        for card in pool:
-            rng = random.Random(digest(card.id, str(level)))
+        tally: Counter[int] = Counter()  # the length ranks the answers took (see Draw)
+        for card in own:
+            rng = Draw(digest(card.id, str(level)), tally)
             draft = _build(kinds[card.id], card, pool, level, rng, words)
             if draft is None:
                 rejected.append(Rejection("no honest question of this design", card.term))
                 continue
+            # a question cites only its own lecture's cards, even when a distractor is another's
+            draft["source_flashcard_ids"] = [
+                i for i in draft["source_flashcard_ids"] if i in own_ids
+            ]
             try:
                 questions.append(finalize_question(ctx.course.id, ctx.lecture_id, level, draft))
             except ValueError as exc:
@@ -128,6 +172,18 @@ class OfflineGenerator:
         rejected += [Rejection("near-duplicate question", q.question_text) for q in dropped]
         kept = balance_positions(kept, digest(ctx.course.id, ctx.lecture_id, str(level)))
         return Generated(items=kept, rejected=rejected)
+
+    def _course_pool(self, ctx: GenerationContext) -> list[Flashcard]:
+        """The definition cards of the course's other lectures, computed once per language."""
+        key = (ctx.course.id, ctx.language)
+        if key not in self._course_pools:
+            found: list[Flashcard] = []
+            for lecture_id, chunks in self.course_chunks.items():
+                lecture_ctx = replace(ctx, lecture_id=lecture_id)
+                for chunk in chunks:
+                    found += self._flashcards(chunk, lecture_ctx).items
+            self._course_pools[key] = [c for c in found if c.type == "definition"]
+        return [c for c in self._course_pools[key] if c.source.lecture != ctx.lecture_id]
 
 
 # --- flashcards ----------------------------------------------------------------------------------
@@ -164,7 +220,7 @@ def _definition_card(
     question = card_question(definition, words)
     return Flashcard(
         id=card_id(ctx.course.id, ctx.lecture_id, question),
-        type="definition",
+        type=_CARD_TYPES.get(definition.form, "definition"),
         term=definition.term,
         question=question,
         answers=Answers(
@@ -199,6 +255,10 @@ def _cloze_card(
 # --- quizzes -------------------------------------------------------------------------------------
 
 
+def _language(card: Flashcard, ctx: GenerationContext) -> str:
+    return detect_language(f"{card.question} {card.answers.concise}", ctx.language)
+
+
 def _quiz_pool(cards: Sequence[Flashcard]) -> list[Flashcard]:
     """Definition cards with a distinct term and a distinct answer: the options' material."""
     pool: list[Flashcard] = []
@@ -206,7 +266,7 @@ def _quiz_pool(cards: Sequence[Flashcard]) -> list[Flashcard]:
     answers: set[str] = set()
     for card in cards:
         term, answer = normalise(card.term), normalise(card.answers.concise)
-        if card.type == "cloze" or not term or term in terms or answer in answers:
+        if card.type != "definition" or not term or term in terms or answer in answers:
             continue
         pool.append(card)
         terms.add(term)
@@ -223,7 +283,10 @@ def _build(
     words: Wording,
 ) -> QuestionDraft | None:
     if kind == "mca":
-        return swapped_pairs(card, pool, level, rng, words)
+        # two swapped pairs need four cards of the lecture: else the single-answer design
+        return swapped_pairs(card, pool, level, rng, words) or SINGLE[level](
+            card, pool, level, rng, words
+        )
     extra = _EXTRA.get(kind)
     if extra is not None:
         return extra(card, pool, level, rng, words)
@@ -248,7 +311,7 @@ def _true_false(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     truthful = rng.random() < 0.5
-    others = [o for o in pool if o.id != card.id]
+    others = [o for o in pool if o.id != card.id and not related(card, o)]
     donors = similar(card.answers.concise, [o.answers.concise for o in others], "", rng, 1)
     if donors is None:
         return None

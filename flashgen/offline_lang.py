@@ -19,6 +19,9 @@ class Wording:
     what_are: str
     refers_to: str  # card question for "X refers to …"
     meant_by: str  # card question for a list item "term: explanation"
+    used_for: str  # card question for "X is used to …"
+    used_for_plural: str
+    states: str  # card question for "Sturtevant's insight: …"
     cloze: str  # card question around a sentence with a blank
     describes: str  # level 1: which definition fits the term
     which_term: str  # level 2: which term the description defines

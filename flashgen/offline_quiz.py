@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
@@ -40,12 +41,25 @@ def statement(card: Flashcard, described: Flashcard | None = None) -> str:
     return f"{card.term} — {(described or card).answers.concise}"
 
 
+class Draw(random.Random):
+    """A question's random source, sharing with the other questions of its quiz a tally of the
+    length rank the correct option took (0: longest … 3: shortest). Drawn per question, the
+    rank is skewed wherever the pool has no longer (or shorter) option to offer, and "pick
+    the longest" beats chance; with the tally, each question takes the least used rank its
+    pool allows."""
+
+    def __init__(self, seed: str, tally: Counter[int]) -> None:
+        super().__init__(seed)
+        self.tally = tally
+
+
 def similar(
     correct: str, candidates: Sequence[str], stem: str, rng: random.Random, n: int = 3
 ) -> list[str] | None:
     """``n`` distractors shaped like ``correct``: as much overlap with the stem, and lengths
-    around it (the correct option lands at a random rank by length), or None when the pool
-    cannot hide the answer from someone who reads only the options."""
+    around it (the correct option lands at a random rank by length, or the quiz's least used
+    one with a ``Draw``), or None when the pool cannot hide the answer from someone who reads
+    only the options."""
     seen = {normalise(correct)}
     usable: list[str] = []
     for text in candidates:
@@ -62,12 +76,18 @@ def similar(
     longer = sorted((t for t in usable if len(t) >= len(correct)), key=key)
     shorter = sorted((t for t in usable if len(t) < len(correct)), key=key)
     want_longer = rng.randrange(n + 1)
+    tally = rng.tally if isinstance(rng, Draw) else None
+    if tally is not None:
+        possible = [r for r in range(n + 1) if r <= len(longer) and n - r <= len(shorter)]
+        want_longer = min(possible, key=lambda r: (tally[r], (r - want_longer) % (n + 1)))
     picked = longer[:want_longer] + shorter[: n - want_longer]
     rest = sorted((t for t in usable if t not in picked), key=key)
     picked += rest[: n - len(picked)]
     scores = [overlap(t, stem) for t in picked]
     if target > max(scores) or (target < min(scores)):
         return None  # the stem would point at (or away from) the answer
+    if tally is not None:
+        tally[want_longer] += 1
     return picked
 
 
@@ -96,8 +116,38 @@ def _choice(
     }
 
 
+def related(a: Flashcard, b: Flashcard) -> bool:
+    """Whether one card's description names the other's term ("IOException — a checked
+    Exception …" and "Checked — expected error sources"), or one term is a kind of the other:
+    with their descriptions swapped, the "false" statement may well be true, so such cards
+    are never swapped."""
+    if stems(a.term) & stems(b.answers.concise) or stems(b.term) & stems(a.answers.concise):
+        return True
+    # one a kind of the other: "IOException" / "Exception", "Checked Exceptions" / "Exception",
+    # "unchecked" / "checked"
+    first, second = normalise(a.term).replace(" ", ""), normalise(b.term).replace(" ", "")
+    shorter, longer = sorted((first, second), key=len)
+    return bool(stems(a.term) & stems(b.term)) or (len(shorter) >= 4 and shorter in longer)
+
+
 def _others(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
     return [other for other in pool if other.id != card.id]
+
+
+def _lecture_mates(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
+    """The pool's other cards from the card's own lecture (the pool also holds the course's
+    definitions, as distractors for short lectures)."""
+    return [o for o in _others(card, pool) if o.source.lecture == card.source.lecture]
+
+
+def _mates_first(
+    card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, n: int
+) -> list[Flashcard]:
+    """``n`` other cards, from the card's lecture as far as it has them, then the course."""
+    mates = _lecture_mates(card, pool)
+    picked = rng.sample(mates, min(n, len(mates)))
+    rest = [o for o in _others(card, pool) if o not in picked and o not in mates]
+    return picked + rng.sample(rest, min(n - len(picked), len(rest)))
 
 
 def which_definition(
@@ -138,8 +188,8 @@ def one_false(
     others = _others(card, pool)
     if len(others) < 4:
         return None
-    true_cards = rng.sample(others, 3)
-    spare = [o for o in others if o not in true_cards]
+    true_cards = _mates_first(card, pool, rng, 3)
+    spare = [o for o in others if o not in true_cards and not related(card, o)]
     donors = similar(card.answers.concise, [o.answers.concise for o in spare], "", rng, 1)
     if donors is None:
         return None
@@ -160,8 +210,9 @@ def one_false(
 def _four(
     card: Flashcard, pool: Sequence[Flashcard], rng: random.Random, spread: bool
 ) -> list[Flashcard] | None:
-    """The card and three others; with ``spread``, from other sections where there are any."""
-    others = _others(card, pool)
+    """The card and three others of its lecture; with ``spread``, from other sections where
+    there are any."""
+    others = _lecture_mates(card, pool)
     if len(others) < 3:
         return None
     if spread:
@@ -186,6 +237,8 @@ def swapped_pairs(
     rng.shuffle(choices)
     for i, j in choices:
         third, fourth = four[i], four[j]
+        if related(third, fourth):
+            continue
         first, second = (c for k, c in enumerate(four) if k not in (i, j))
         true = [statement(first), statement(second)]
         false = [statement(third, fourth), statement(fourth, third)]
@@ -209,11 +262,14 @@ def in_order(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     """Level 4: two descriptions, preferably from different sections, and four ordered pairs
-    of terms in which every term appears equally often."""
-    others = _others(card, pool)
-    elsewhere = [o for o in others if o.context != card.context] or others
+    of terms in which every term appears equally often. Both descriptions are the lecture's;
+    the decoy terms may come from the course."""
+    mates = _lecture_mates(card, pool)
+    if not mates:
+        return None
+    elsewhere = [o for o in mates if o.context != card.context] or mates
     partner = elsewhere[rng.randrange(len(elsewhere))]
-    rest = [o for o in others if o.id != partner.id]
+    rest = [o for o in _others(card, pool) if o.id != partner.id]
     if len(rest) < 2:
         return None
     stem = w.in_order.format(first=card.answers.concise, second=partner.answers.concise)

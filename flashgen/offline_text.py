@@ -98,6 +98,21 @@ _SENTENCE_SPLIT = re.compile(
     r"|(?<=[а-яё])\s+(?=[А-ЯЁ][а-яё]+\s+[а-яё])"
 )
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d+[.)])\s+")
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+# A full stop that ends an abbreviation, not a sentence ("z.B. I/O", "e.g. The …").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:z\.\s?B|e\.\s?g|i\.\s?e|d\.\s?h|u\.\s?a|bzw|ca|vs|etc|Dr|Prof|Nr|bspw|usw)\.)$", re.I
+)
+
+
+def _rejoin_abbreviations(parts: list[str]) -> list[str]:
+    joined: list[str] = []
+    for part in parts:
+        if joined and _ABBREVIATION.search(joined[-1]):
+            joined[-1] += " " + part
+        else:
+            joined.append(part)
+    return joined
 
 
 def has_markup(text: str) -> bool:
@@ -212,9 +227,10 @@ def sentences(text: str) -> list[Sentence]:
     """The chunk's prose and list items as sentences, each with its heading path."""
     found: list[Sentence] = []
     for line in _lines(text):
-        body = line.text.replace("**", "").replace("__", "")
+        body = _EMPHASIS.sub(r"\1", line.text.replace("**", "").replace("__", ""))
         body = re.sub(r"^(?:speaker notes|notes|notizen)\s*:\s*", "", body, flags=re.I)
-        parts = [p.strip() for p in _SENTENCE_SPLIT.split(body) if len(p.strip()) > 3]
+        parts = _rejoin_abbreviations(_SENTENCE_SPLIT.split(body))
+        parts = [p.strip() for p in parts if len(p.strip()) > 3]
         for number, part in enumerate(parts):
             # A part ending in a Cyrillic letter was split where two lines were joined.
             closed = (

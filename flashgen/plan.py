@@ -52,7 +52,13 @@ from flashgen.models import (
 )
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.runner import RunOptions, llm_generator, offline_generator, prepare
+from flashgen.runner import (
+    RunOptions,
+    course_chunks,
+    llm_generator,
+    offline_generator,
+    prepare,
+)
 from flashgen.scheduler import Priority
 from flashgen.store import OutputStore
 
@@ -155,7 +161,7 @@ def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Pl
     lectures = prepare(settings, scan, RunOptions(tuple(names)), store, note)
     name, model = _planned_provider(settings)
     generator: Generator = (
-        offline_generator(settings)
+        offline_generator(settings, course_chunks(settings, scan, lectures))
         if name == "offline"
         else llm_generator(settings, name, model, _never_called)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -24,11 +24,11 @@ from flashgen.errors import ConfigError, LectureSkipped, UsageError
 from flashgen.estimate import thinking_tokens
 from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
-from flashgen.extract import extract
+from flashgen.extract import Extraction, extract
 from flashgen.gc_tuning import fewer_collections
 from flashgen.generation import Complete, Generator, LLMGenerator
 from flashgen.interrupt import RunControl
-from flashgen.models import SUPPORTED_SUFFIXES, Lecture
+from flashgen.models import SUPPORTED_SUFFIXES, Chunk, Lecture
 from flashgen.offline import OfflineGenerator
 from flashgen.ratelimit import RateLimits
 from flashgen.scheduler import HedgePolicy, RetryPolicy, Scheduler
@@ -114,10 +114,30 @@ def prepare(
             continue
         for warning in extraction.warnings:
             emit(Notice(warning))
-        blocks = clean_blocks(extraction.blocks, lecture.kind)
-        chunks = chunk_blocks(lecture.id, blocks, settings.chunk_size, settings.chunk_overlap)
-        prepared.append(PreparedLecture(lecture.id, chunks, digest))
+        prepared.append(PreparedLecture(lecture.id, chunked(settings, lecture, extraction), digest))
     return prepared
+
+
+def chunked(settings: Settings, lecture: Lecture, extraction: Extraction) -> list[Chunk]:
+    blocks = clean_blocks(extraction.blocks, lecture.kind)
+    return chunk_blocks(lecture.id, blocks, settings.chunk_size, settings.chunk_overlap)
+
+
+def course_chunks(
+    settings: Settings, scan: LectureScan, prepared: Sequence[PreparedLecture]
+) -> dict[str, list[Chunk]]:
+    """Every readable lecture's chunks, the ones this run prepared and the others (not chosen,
+    or up to date): the offline generator's distractor pool is the whole course, whichever
+    lectures a run names."""
+    chunks = {lecture.id: lecture.chunks for lecture in prepared}
+    for lecture in scan.lectures:
+        if lecture.id not in chunks:
+            try:
+                extraction = extract(lecture, max_bytes=settings.max_file_bytes)
+            except (LectureSkipped, OSError):
+                continue  # reported when a run chooses it; here it only adds no distractors
+            chunks[lecture.id] = chunked(settings, lecture, extraction)
+    return chunks
 
 
 def llm_generator(settings: Settings, name: str, model: str, complete: Complete) -> LLMGenerator:
@@ -135,20 +155,29 @@ def llm_generator(settings: Settings, name: str, model: str, complete: Complete)
     )
 
 
-def offline_generator(settings: Settings) -> OfflineGenerator:
-    return OfflineGenerator(settings.question_mix)
+def offline_generator(
+    settings: Settings, chunks: Mapping[str, Sequence[Chunk]] | None = None
+) -> OfflineGenerator:
+    """The offline generator, given the course's chunks (``course_chunks``): short lectures
+    take their quiz distractors from the course's other definitions."""
+    return OfflineGenerator(settings.question_mix, chunks)
 
 
 @asynccontextmanager
 async def open_generator(
-    settings: Settings, control: RunControl, emit: Listener
+    settings: Settings,
+    control: RunControl,
+    emit: Listener,
+    scan: LectureScan | None = None,
+    lectures: Sequence[PreparedLecture] = (),
 ) -> AsyncIterator[ChosenGenerator]:
     """The generator the settings ask for; a provider's client is closed on the way out."""
     from flashgen.providers.factory import build_provider, choose_provider
 
     name, reason = choose_provider(settings)
     if name == "offline":
-        yield ChosenGenerator(offline_generator(settings), reason)
+        chunks = course_chunks(settings, scan, lectures) if scan is not None else None
+        yield ChosenGenerator(offline_generator(settings, chunks), reason)
         return
     from flashgen.pricing import PriceTable
 
@@ -197,7 +226,7 @@ async def run_course(
     lectures = prepare(settings, scan, options, store, emit)
     cache = TaskCache(settings.cache_path)
     try:
-        async with open_generator(settings, control, emit) as chosen:
+        async with open_generator(settings, control, emit, scan, lectures) as chosen:
             generator = chosen.generator
             emit(GeneratorChosen(generator.name, generator.model, chosen.reason))
             coordinator = Coordinator(

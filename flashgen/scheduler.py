@@ -209,6 +209,7 @@ class PrioritySlots:
         if limiter is not None:
             limiter.waiting = blocked
 
+
 @dataclass
 class RetryPolicy:
     max_retries: int = 5

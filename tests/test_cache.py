@@ -105,9 +105,7 @@ def flashcard_key(
     cached task would be generated again."""
     course_data = course.model_dump(mode="json", exclude={"path"})
     chunk_data = chunk.model_dump(mode="json")
-    return task_key(
-        generator.identity, course_data, language, "flashcards", lecture_id, chunk_data
-    )
+    return task_key(generator.identity, course_data, language, "flashcards", lecture_id, chunk_data)
 
 
 def quiz_key(

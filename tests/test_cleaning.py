@@ -324,3 +324,57 @@ def test_real_pptx_keeps_numbered_items_and_joins_a_sentence_split_over_paragrap
     assert "\n1. Why models? Complex Social Behavior\n2. Agent-Based Modelling (ABM)" in text
     assert "Are simulation results alone evidence that humans behave in one way" in text
     assert "\nSpeaker notes: Does ABM provide empirical evidence?" in text
+
+
+def _real(course: str, name: str, kind: str) -> list[Block]:
+    path = REAL_LECTURES / course / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found (real lecture files are beside the repository)")
+    return clean_blocks(extract(Lecture(id="r", path=path, kind=kind)).blocks, kind)  # type: ignore[arg-type]
+
+
+def test_docx_label_paragraphs_in_a_row_are_list_items_never_joined() -> None:
+    """Word handouts write command lists as plain paragraphs; the join of paragraphs broken
+    inside a sentence must not run "git init: creates a git repository" into the next."""
+    text = (
+        "git init: creates a git repository\n\ngit status : view the status\n\ngit add: tells git."
+    )
+    assert clean_text(text, "docx") == (
+        "- git init: creates a git repository\n"
+        "- git status : view the status\n"
+        "- git add: tells git."
+    )
+    assert clean_text("Rubric: the answer names the\n\nacquired trait.", "docx") == (
+        "Rubric: the answer names the acquired trait."
+    )
+    [block] = _real("library-git", "librarycarpentry-git_handout.docx", "docx")
+    assert "\n- git status : view the status of your files in the working directory" in block.text
+    assert "\n- git push: commits the staged snapshot to the project history.\n" in block.text
+
+
+def test_beamer_overlay_pages_are_kept_once() -> None:
+    pages = [
+        Block(text="# Title\n\nFirst point.", page=1),
+        Block(text="# Title\n\nFirst point.\n\nSecond point.", page=2),
+        Block(text="# Title\n\nFirst point.\n\nSecond point.", page=3),
+        Block(text="# Other\n\nText.", page=4),
+    ]
+    assert [b.page for b in clean_blocks(pages, "pdf")] == [2, 4]
+    blocks = _real("programming-de", "prog2_exceptions_slides.pdf", "pdf")
+    text = "\n\n".join(block.text for block in blocks)
+    assert text.count("# Freigeben von Ressourcen: Try-with-Resources") == 1
+
+
+def test_speaker_notes_that_restate_the_slide_are_dropped() -> None:
+    slide = (
+        "# Why models?\n\nModels are the construction of reality.\n\n"
+        "Speaker notes: Models are construction of reality. Ask the room what a model is for."
+    )
+    assert clean_blocks([Block(text=slide, slide=1)], "pptx")[0].text.endswith(
+        "Speaker notes: Ask the room what a model is for."
+    )
+    blocks = _real("social-modelling", "week1-basics-of-agent-based-modelling.pptx", "pptx")
+    text = "\n\n".join(block.text for block in blocks)
+    assert "Models are construction of reality and the way" not in text
+    assert "Models are the construction of reality and a way" in text
+    assert "Speaker notes: As a bank run progresses" in text

@@ -282,3 +282,75 @@ def test_language_from_course_toml_or_the_text(text: str, declared: str, expecte
     from flashgen.offline_text import detect_language
 
     assert detect_language(text, declared) == expected
+
+
+async def test_a_short_lecture_takes_distractors_from_the_course() -> None:
+    """One definition in the lecture, the rest of the course read up front: level 1 and 2 get
+    a question whose options come from the course, citing only the lecture's own card; the
+    result does not depend on anything but the course's text, which is in the cache identity."""
+    course_text = (
+        "# Sorting\n\nA stable sort is a sort that keeps equal keys in their input order.\n\n"
+        "Quicksort is a divide-and-conquer sort that partitions the input around a pivot.\n\n"
+        "A heap is a tree in which every parent is at least as large as its children.\n\n"
+        "A hash table is a data structure that maps keys to values through a hash function.\n"
+    )
+    short = "# Search\n\nBinary search is a method that halves a sorted range at every step.\n"
+    chunks = {
+        "lec": [chunk(short)],
+        "other": [Chunk(lecture_id="other", index=0, text=course_text)],
+    }
+    generator = OfflineGenerator(course_chunks=chunks)
+    own = (await generator.flashcards(chunk(short), CTX)).items
+    assert [c.term for c in own] == ["binary search"]
+    for level in (1, 2):
+        [question] = (await generator.quiz(own, level, CTX)).items
+        assert question.source_flashcard_ids == [own[0].id]
+        assert isinstance(question, ChoiceQuestion)
+        options = set(question.options.values())
+        course_terms = {"stable sort", "quicksort", "heap", "hash table"}
+        if level == 1:
+            assert "A method that halves a sorted range at every step." in options
+        else:
+            assert "binary search" in options and len(options & course_terms) == 3
+    alone = await OfflineGenerator().quiz(own, 1, CTX)
+    assert alone.items == [] and "too few for a level-1 quiz" in alone.rejected[0].reason
+    changed = {**chunks, "other": [Chunk(lecture_id="other", index=0, text=course_text + "x")]}
+    assert OfflineGenerator(course_chunks=changed).identity != generator.identity
+    assert OfflineGenerator(course_chunks=dict(reversed(chunks.items()))).identity == (
+        generator.identity
+    )
+
+
+async def test_cards_that_name_each_other_are_never_swapped() -> None:
+    """prog2: "IOException — Erwartbare Fehlerquellen" was offered as the false statement, but
+    an IOException is a checked exception: its description names the other card's term."""
+    text = (
+        "# Begriffe\n\n"
+        "- Checked = erwartbare Fehlerquellen wie fehlende Dateien\n"
+        "- Unchecked = meist Programmierfehler oder Logikfehler\n\n"
+        "Ein Error ist ein Fehler im System, von dem man sich nicht wieder erholen kann.\n\n"
+        "Eine Exception ist ein Fehlerfall, auf den man innerhalb des Programms reagieren kann.\n\n"
+        "`IOException` ist eine checked Exception, die beim Lesen von Dateien auftreten kann.\n"
+    )
+    ctx = GenerationContext(COURSE, "lec", "Deutsch")
+    generator = OfflineGenerator()
+    cards = (await generator.flashcards(chunk(text), ctx)).items
+    answers = {c.term: c.answers.concise for c in cards if c.type == "definition"}
+    assert {"Checked", "IOException", "Exception"} <= set(answers)
+    forbidden = {
+        f"IOException — {answers['Checked']}",
+        f"Checked — {answers['IOException']}",
+        f"Exception — {answers['IOException']}",
+        f"IOException — {answers['Exception']}",
+    }
+    for level in (1, 2, 3, 4):
+        for question in (await generator.quiz(cards, level, ctx)).items:
+            assert isinstance(question, ChoiceQuestion)
+            assert not forbidden & set(question.options.values())
+    from flashgen.offline_quiz import related
+
+    by_term = {c.term: c for c in cards if c.type == "definition"}
+    # one a kind of the other, or its opposite: never swapped either
+    assert related(by_term["IOException"], by_term["Exception"])
+    assert related(by_term["Checked"], by_term["Unchecked"])
+    assert not related(by_term["Error"], by_term["Unchecked"])

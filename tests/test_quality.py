@@ -229,3 +229,46 @@ def test_content_blind_solver_scores_near_chance(output: Path) -> None:
         report[level] = (round(best[0], 3), best[1], round(chance, 3), len(questions))
     print(report)
     assert all(best <= chance + 0.10 for best, _, chance, _ in report.values()), report
+
+
+# --- honesty: what a card says, the lecture says -------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _lecture_words(course: str, lecture: str) -> set[str]:
+    """The words of a lecture's cleaned text, read again from its file."""
+    from flashgen.cleaning import clean_blocks
+    from flashgen.extract import extract
+    from flashgen.models import Lecture
+
+    folder = REPO / "courses" / course if course == "sample-course" else REAL / course
+    [path] = [p for p in folder.iterdir() if p.stem == lecture]
+    kind = path.suffix.lstrip(".")
+    blocks = clean_blocks(extract(Lecture(id=lecture, path=path, kind=kind)).blocks, kind)  # type: ignore[arg-type]
+    return {w.casefold() for block in blocks for w in _WORD.findall(block.text)}
+
+
+def test_every_card_says_only_what_its_lecture_says(output: Path) -> None:
+    """Each card's term and answer are made of the lecture's own words: nothing is invented,
+    templated or taken from another lecture."""
+    words: dict[str, set[str]] = {}
+    foreign = []
+    for name, card in _cards(output):
+        if name not in words:
+            words[name] = _lecture_words(*name.split("/"))
+        said = _WORD.findall(f"{card['term']} {card['answers']['concise']}")
+        missing = {w for w in said if w.casefold() not in words[name]}
+        if missing:
+            foreign.append((name, card["question"], sorted(missing)))
+    assert not foreign, foreign[:5]
+
+
+def test_real_lectures_get_questions(output: Path) -> None:
+    """Short real lectures take distractors from their course: real courses have quizzes."""
+    real = Counter(
+        q["difficulty_level"]
+        for name, q in _questions(output)
+        if not name.startswith("sample-course/")
+    )
+    assert all(real[level] >= 5 for level in (1, 2, 3, 4)), real

@@ -28,8 +28,9 @@ from flashgen.ratelimit import (
 )
 from flashgen.scheduler import Scheduler
 
-REQUEST = CompletionRequest("system", (Message("user", "x" * 400),), max_tokens=1000,
-                            temperature=0.3)
+REQUEST = CompletionRequest(
+    "system", (Message("user", "x" * 400),), max_tokens=1000, temperature=0.3
+)
 COST = request_cost(REQUEST)
 
 

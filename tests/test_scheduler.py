@@ -33,8 +33,9 @@ from flashgen.ratelimit import (
 from flashgen.scheduler import HedgePolicy, PrioritySlots, RetryPolicy, Scheduler
 
 T = TypeVar("T")
-REQUEST = CompletionRequest("system", (Message("user", "x" * 400),), max_tokens=1000,
-                            temperature=0.3)
+REQUEST = CompletionRequest(
+    "system", (Message("user", "x" * 400),), max_tokens=1000, temperature=0.3
+)
 
 
 def virtual(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -70,8 +71,9 @@ class Scripted:
                 raise step
             await asyncio.sleep(step if isinstance(step, float) else 0.0)
             hints = step if isinstance(step, RateLimitHints) else RateLimitHints()
-            return Completion("{}", Usage(input_tokens=100, output_tokens=200), self.model,
-                              rate_limits=hints)
+            return Completion(
+                "{}", Usage(input_tokens=100, output_tokens=200), self.model, rate_limits=hints
+            )
         finally:
             self.in_flight -= 1
 
@@ -111,8 +113,13 @@ def test_waiters_are_admitted_smallest_priority_first_and_fifo_among_equals() ->
         await asyncio.sleep(0)
         tasks = [
             asyncio.create_task(worker(name, priority))
-            for name, priority in [("fc-late", (1, 2)), ("quiz-a", (0, 1)), ("fc-early", (1, 0)),
-                                   ("quiz-b", (0, 1)), ("quiz-first", (0, 0))]
+            for name, priority in [
+                ("fc-late", (1, 2)),
+                ("quiz-a", (0, 1)),
+                ("fc-early", (1, 0)),
+                ("quiz-b", (0, 1)),
+                ("quiz-first", (0, 0)),
+            ]
         ]
         await asyncio.gather(holder, *tasks)
         return order
@@ -204,8 +211,13 @@ def test_transient_errors_are_retried_with_backoff_up_to_max_retries() -> None:
 
     async def main() -> Scripted:
         provider = Scripted([TransientProviderError("503") for _ in range(10)])
-        scheduler = Scheduler(provider, 2, no_jitter(retries=3), sleep=sleep,
-                              on_retry=lambda _, delay: retried.append(delay))
+        scheduler = Scheduler(
+            provider,
+            2,
+            no_jitter(retries=3),
+            sleep=sleep,
+            on_retry=lambda _, delay: retried.append(delay),
+        )
         with pytest.raises(TransientProviderError):
             await scheduler.complete(REQUEST)
         return provider
@@ -379,9 +391,7 @@ def test_a_rate_is_learned_from_429s_when_no_limit_is_known() -> None:
 
 def test_a_waiter_lacking_budget_is_overtaken_by_none_but_a_higher_priority() -> None:
     async def main() -> list[str]:
-        slots = PrioritySlots(
-            4, RateLimiter(RateLimits(requests_per_minute=60), PacingPolicy())
-        )
+        slots = PrioritySlots(4, RateLimiter(RateLimits(requests_per_minute=60), PacingPolicy()))
         order: list[str] = []
 
         async def call(name: str, priority: tuple[int, ...]) -> None:
@@ -485,4 +495,3 @@ def test_hedges_are_at_most_their_share_of_the_calls() -> None:
 
     scheduler = virtual(main)
     assert 1 <= scheduler.hedges_sent <= 0.1 * scheduler.sent + 1
-

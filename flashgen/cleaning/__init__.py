@@ -30,6 +30,7 @@ import re
 from collections.abc import Sequence
 
 from flashgen.cleaning import markup, pages
+from flashgen.cleaning.notes import drop_restated_notes
 from flashgen.cleaning.reflow import reflow
 from flashgen.models import Block, LectureKind
 
@@ -40,6 +41,9 @@ _FORM_BLANK = re.compile(r"_{4,}")  # "Name: ________" in exam sheets: a field, 
 _OPEN_END = re.compile(r"[^\W\d_,]$|,$")
 _STRUCTURE = re.compile(r"#{1,6} |- |\d{1,3}[.)] |```|.* \| |Speaker notes: ")
 _HYPHEN_RUN = re.compile("[-\u2010\u2011]\u00ad+[-\u2010\u2011]")
+# "git status : view the status …": a short label, a colon, its explanation
+_LABELLED = re.compile(r"^(?!Speaker notes:)[^\W\d_][^:.!?]{0,40}?\s?:\s+\S")
+_LABEL_WORDS = 4
 
 
 def clean_blocks(blocks: Sequence[Block], kind: LectureKind) -> list[Block]:
@@ -50,9 +54,26 @@ def clean_blocks(blocks: Sequence[Block], kind: LectureKind) -> list[Block]:
     cleaned = []
     for block, text in zip(blocks, texts, strict=True):
         result = clean_text(text, kind)
+        if kind == "pptx":
+            result = drop_restated_notes(result)
         if result:
             cleaned.append(block.model_copy(update={"text": result}))
-    return cleaned
+    return _drop_overlays(cleaned) if kind == "pdf" else cleaned
+
+
+def _drop_overlays(blocks: list[Block]) -> list[Block]:
+    """Beamer builds a slide up over several pages (overlays): a page whose text repeats the
+    previous page's, or is the start of the next page's, is a step of that build; only the
+    last, complete page stays."""
+    kept: list[Block] = []
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1].text if index + 1 < len(blocks) else ""
+        if kept and block.text == kept[-1].text:
+            continue
+        if following != block.text and following.startswith(block.text):
+            continue
+        kept.append(block)
+    return kept
 
 
 def clean_text(text: str, kind: LectureKind) -> str:
@@ -73,6 +94,8 @@ def clean_text(text: str, kind: LectureKind) -> str:
         prose = reflow(prose, repair_hyphens=kind == "pdf")
         if kind in ("pdf", "docx", "pptx"):
             prose = _join_broken_paragraphs(prose)
+        if kind == "docx":
+            prose = _labelled_runs_as_items(prose)
         parts.append(prose)
     return "\n\n".join(part for part in parts if part.strip())
 
@@ -83,11 +106,40 @@ def _join_broken_paragraphs(text: str) -> str:
     joined: list[str] = []
     for block in blocks:
         broken = joined and _OPEN_END.search(joined[-1]) and block[:1].islower()
+        broken = broken and not _labelled(block)  # "git status : view …" starts an entry
         if broken and _is_prose(joined[-1]) and _is_prose(block):
             joined[-1] += f" {block}"
             continue
         joined.append(block)
     return "\n\n".join(joined)
+
+
+def _labelled(block: str) -> bool:
+    match = _LABELLED.match(block)
+    return bool(match) and len(block.split(":", 1)[0].split()) <= _LABEL_WORDS
+
+
+def _labelled_runs_as_items(text: str) -> str:
+    """Two or more consecutive "label: explanation" paragraphs are a list that Word wrote as
+    plain paragraphs (a handout's command list): each becomes its own ``- `` item, so that
+    no entry runs into the next."""
+    blocks = text.split("\n\n")
+    out: list[str] = []
+    for index, block in enumerate(blocks):
+        neighbours = blocks[max(index - 1, 0) : index] + blocks[index + 1 : index + 2]
+        if (
+            _is_prose(block)
+            and _labelled(block)
+            and any(_is_prose(other) and _labelled(other) for other in neighbours)
+        ):
+            item = f"- {block}"
+            if out and out[-1].startswith("- ") and _labelled(out[-1][2:]):
+                out[-1] += f"\n{item}"  # the items of one list are consecutive lines
+                continue
+            out.append(item)
+            continue
+        out.append(block)
+    return "\n\n".join(out)
 
 
 def _is_prose(block: str) -> bool:

@@ -71,10 +71,20 @@ def test_a_straggling_call_is_hedged_and_the_run_does_not_wait_for_it(
         result = CliRunner().invoke(
             app,
             [
-                "run", "sample-course", "lecture-01", "--courses-dir", str(courses), "--plain",
-                "--provider", "openai", "--model", OPENAI.model,
-                "--base-url", f"http://127.0.0.1:{api_server.port}{OPENAI.url_suffix}",
-                "-o", str(tmp_path / "out"),
+                "run",
+                "sample-course",
+                "lecture-01",
+                "--courses-dir",
+                str(courses),
+                "--plain",
+                "--provider",
+                "openai",
+                "--model",
+                OPENAI.model,
+                "--base-url",
+                f"http://127.0.0.1:{api_server.port}{OPENAI.url_suffix}",
+                "-o",
+                str(tmp_path / "out"),
             ],
         )
         seconds = time.perf_counter() - started
