@@ -267,7 +267,8 @@ def _run(
     try:
         with display:
             asyncio.run(run_course(settings, scan, options, fan_out(summary, display), control))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Before the run's own handlers were installed, or a second signal cancelled the run.
         control.stopping = True
     summary.interrupted = control.stopping
     report_path = report or settings.output_dir / course_id / "run_report.json"

@@ -71,19 +71,51 @@ class ProviderError(FlashgenError):
 
 
 class RateLimited(ProviderError):
-    """HTTP 429/529 or an equivalent; ``retry_after`` is the server's advice in seconds."""
+    """HTTP 429 for the client's own rate; ``retry_after`` is the server's advice in seconds.
 
-    def __init__(self, message: str, retry_after: float | None = None, hint: str = "") -> None:
+    ``announced``: the server said it is a rate limit (rate-limit headers on the refusal, or an
+    error code that names one). A bare 429 may also be a provider short of capacity refusing
+    at random; the scheduler then judges by whether refusals track the client's own rate."""
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        hint: str = "",
+        *,
+        announced: bool = False,
+    ) -> None:
         super().__init__(message, hint)
         self.retry_after = retry_after
+        self.announced = announced
 
 
 class TransientProviderError(ProviderError):
     """Timeouts, connection resets, 5xx: worth retrying."""
 
 
+class Overloaded(TransientProviderError):
+    """The provider lacks capacity (529, 503, ``overloaded_error``, a capacity message, or
+    429s that do not track the client's rate): the call backs off on its own, with jitter; the
+    pace of the other calls is not cut, since a slower client would not be refused less."""
+
+    def __init__(self, message: str, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
 class FatalProviderError(ProviderError):
-    """Auth failures, bad requests, per-day quota: retrying cannot help."""
+    """Auth failures, unknown model, per-day quota: retrying cannot help, and every other
+    call would fail the same way, so the run stops starting calls."""
+
+
+class ProviderOverloaded(FatalProviderError):
+    """The provider answered nothing but overload for too long: the run stops sending."""
+
+
+class RequestRejected(ProviderError):
+    """A 400-class refusal of this request alone (context too long, content refused, invalid
+    for this input): its task fails, the other tasks go on; retrying it cannot help."""
 
 
 # --- generation --------------------------------------------------------------------------------

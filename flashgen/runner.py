@@ -46,6 +46,7 @@ class ChosenGenerator:
     generator: Generator
     reason: str
     budget: Budget | None = None
+    scheduler: Scheduler | None = None
 
 
 def find_lectures(settings: Settings, course_id: str) -> LectureScan:
@@ -174,9 +175,11 @@ async def open_generator(
         hedging=HedgePolicy() if settings.hedge and budget is None else None,
         on_hedge=lambda: emit(HedgeSent()),
     )
+    # A stop request drops every queued call and every retry wait at once.
+    control.on_stop(lambda: scheduler.stop(control.interrupted))
     generator = llm_generator(settings, name, provider.model, scheduler.complete)
     try:
-        yield ChosenGenerator(generator, reason, budget)
+        yield ChosenGenerator(generator, reason, budget, scheduler)
     finally:
         await provider.aclose()
 
@@ -211,6 +214,14 @@ async def run_course(
             )
             with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
+            if chosen.scheduler is not None and chosen.scheduler.gave_up:
+                emit(
+                    Notice(
+                        "the provider is overloaded; rerun later: it answered nothing but "
+                        "overload refusals for too long, so flashgen stopped sending; every "
+                        "validated result is saved and a rerun continues from there"
+                    )
+                )
             if chosen.budget is not None and chosen.budget.refused:
                 emit(
                     Notice(
