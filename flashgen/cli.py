@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from flashgen.config import Settings
+    from flashgen.discovery import LectureScan
     from flashgen.runner import RunOptions
 
 app = typer.Typer(
@@ -211,6 +212,14 @@ def run(
     max_file_mb: Annotated[
         float | None, typer.Option(help="Skip lecture files larger than this. [default: 50]")
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another run is writing to the same course output, start when it ends "
+            "(without it, this run stops at once with an error).",
+        ),
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -244,11 +253,27 @@ def run(
         from flashgen.runner import RunOptions
 
         options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
-        raise typer.Exit(_run(settings, course, options, report, plain))
+        raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
+
+
+def _locked_run(
+    settings: Settings,
+    course_id: str,
+    options: RunOptions,
+    report: Path | None,
+    plain: bool,
+    wait: bool,
+) -> int:
+    from flashgen.runlock import run_lock
+    from flashgen.runner import find_lectures
+
+    scan = find_lectures(settings, course_id)  # a wrong name fails before any folder is made
+    with run_lock(settings.output_dir / course_id, wait=wait):
+        return _run(settings, scan, options, report, plain)
 
 
 def _run(
-    settings: Settings, course_id: str, options: RunOptions, report: Path | None, plain: bool
+    settings: Settings, scan: LectureScan, options: RunOptions, report: Path | None, plain: bool
 ) -> int:
     import asyncio
 
@@ -257,10 +282,10 @@ def _run(
     from flashgen.interrupt import RunControl
     from flashgen.progress import LiveProgress, PlainProgress
     from flashgen.report import RunSummary
-    from flashgen.runner import find_lectures, run_course
+    from flashgen.runner import run_course
 
+    course_id = scan.course.id
     console = _console()
-    scan = find_lectures(settings, course_id)
     summary = RunSummary(course_id)
     control = RunControl()
     display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(console)
