@@ -7,6 +7,9 @@ codes and error bodies, never from request headers.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 EXIT_OK = 0
 EXIT_TASKS_FAILED = 1
 EXIT_USAGE = 2
@@ -134,3 +137,51 @@ class GenerationError(FlashgenError):
 
 class TruncatedOutput(GenerationError):
     """The model stopped at max_tokens; its partial JSON is never used."""
+
+
+# --- the machine (disk, permissions) ----------------------------------------------------------
+
+
+class StorageError(FlashgenError):
+    """A file or the task cache could not be written or read: full disk, read-only folder, a
+    name in the way. What was saved before stays; the message names the path and the fix."""
+
+    exit_code = EXIT_TASKS_FAILED
+
+
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_IN_THE_WAY = {errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG}
+_KEPT = "results saved before are kept; run again to continue"
+
+
+def storage_error(exc: OSError | sqlite3.Error) -> StorageError:
+    """``exc`` as a message a user can act on."""
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        if "full" in text:
+            return StorageError(
+                f"the disk is full: the task cache could not be written ({text})",
+                f"free some space; {_KEPT}",
+            )
+        return StorageError(
+            f"the task cache failed: {text}",
+            "check the cache folder's free space and permissions (--cache-dir)",
+        )
+    where = exc.filename or "a file"
+    reason = exc.strerror or str(exc)
+    if exc.errno in _FULL:
+        return StorageError(
+            f"the disk is full: cannot write {where} ({reason})", f"free some space; {_KEPT}"
+        )
+    if exc.errno in _DENIED:
+        return StorageError(
+            f"cannot write {where}: {reason}",
+            "make the folder writable, or choose another with --output-dir, --cache-dir or --out",
+        )
+    if exc.errno in _IN_THE_WAY:
+        return StorageError(
+            f"cannot write {where}: {reason}",
+            "a file or folder of that name is in the way: rename it, or choose another folder",
+        )
+    return StorageError(f"cannot read or write {where}: {reason}", _KEPT)

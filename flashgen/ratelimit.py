@@ -119,7 +119,7 @@ class PacingPolicy:
     # ``min_calls_judged`` calls, or the 429s number ``min_refusals_judged``): a rate limit
     # refuses whatever goes over it, a large share once reached; a provider short of capacity
     # refuses a steady few at any pace.
-    rate_share: float = 0.2
+    rate_share: float = 0.3
     min_calls_judged: int = 20
     min_refusals_judged: int = 4
 
@@ -420,8 +420,12 @@ class RateLimiter:
 
     def refusal_tracks_rate(self, now: float) -> bool:
         """Whether one more 429 (one the server did not say is a rate limit) looks like the
-        client's own rate: 429s are a large share of enough calls to tell. (Until there are
-        enough, the refused call waits on its own: a first random 429 must not set a rate.)"""
+        client's own rate: calls were waiting for budget under a limit set or announced
+        (flashgen was sending at that limit, so a refusal says it is too high), or 429s are
+        a large share of enough calls to tell. (Until there are enough, the refused call
+        waits on its own: a first random 429 must not set a rate.)"""
+        if self.waiting and any(b.source != "learned" for b in self._active):
+            return True  # (a learned rate is a guess from 429s: it proves nothing here)
         policy = self.pace.policy
         share, calls = self._tally.refused_share(now, extra=1)
         enough = calls >= policy.min_calls_judged or share * calls >= policy.min_refusals_judged
