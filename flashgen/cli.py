@@ -204,7 +204,15 @@ def run(
             "questions it requests need, within this. [default: 8192]"
         ),
     ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Longest a call may take in all, an answer that trickles in included; once "
+            "5 calls of a kind have answered, a call of that kind also fails at 4x their median "
+            "time (30 s at least), so a stalled call fails in well under a minute. "
+            "[default: 120; env FLASHGEN_TIMEOUT]"
+        ),
+    ] = None,
     report: Annotated[
         Path | None,
         typer.Option(

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     base_url: str | None = None
     temperature: float = Field(0.3, ge=0.0, le=2.0)
     max_tokens: int = Field(8192, ge=256)
+    # Seconds a call may take in all (the scheduler's deadline, see DeadlinePolicy) and the
+    # longest silence the SDKs wait.
     timeout: float = Field(120.0, gt=0)
     prices_file: Path | None = None
 

@@ -256,6 +256,27 @@ class OverloadPolicy:
 
 
 @dataclass(frozen=True)
+class DeadlinePolicy:
+    """How long one call may take in all, a slow trickle of an answer included (the SDKs'
+    own timeout only bounds each silence, and a body sent a byte at a time never trips it).
+
+    ``longest`` (``--timeout``) holds from the first call. Once ``min_samples`` calls of a kind
+    have answered, a call of that kind also fails at ``over_median`` times their median
+    latency, but never sooner than ``floor``: a stalled call then fails in well under a minute
+    where calls take seconds, and large calls that take minutes keep their time."""
+
+    longest: float = 120.0
+    floor: float = 30.0
+    over_median: float = 4.0
+    min_samples: int = 5
+
+    def seconds(self, median: float | None) -> float:
+        if median is None:
+            return self.longest
+        return min(self.longest, max(self.floor, self.over_median * median))
+
+
+@dataclass(frozen=True)
 class HedgePolicy:
     """When a straggler gets a second copy sent (see ``Scheduler``)."""
 
@@ -332,10 +353,12 @@ class Scheduler:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         overload: OverloadPolicy | None = None,
+        deadline: DeadlinePolicy | None = None,
     ) -> None:
         self.provider = provider
         self.policy = policy or RetryPolicy()
         self.overload = overload or OverloadPolicy()
+        self.deadline = deadline or DeadlinePolicy()
         self.hedging = hedging or HedgePolicy(enabled=False)
         self._on_hedge = on_hedge
         self._sleep = sleep
@@ -418,11 +441,20 @@ class Scheduler:
         slots = self.slots
         self.sent += 1
         hedging = self.hedging.enabled
-        started = slots.now() if hedging or self._last_answer is None else 0.0
+        started = slots.now()
         if self._last_answer is None:
             self._last_answer = started  # the patience with overload counts from here
+        latencies = self._latency(request.schema_name)
+        deadline = self.deadline.seconds(latencies.median(self.deadline.min_samples))
         try:
-            completion = await self.provider.complete(request)
+            try:
+                async with asyncio.timeout(deadline):
+                    completion = await self.provider.complete(request)
+            except TimeoutError:
+                raise TransientProviderError(
+                    f"{self.provider.name} did not finish answering within {deadline:.0f} s",
+                    hint="flashgen retries; allow more time with --timeout if calls are large",
+                ) from None
         except RateLimited as exc:
             now = slots.now()
             if exc.announced or limiter.refusal_tracks_rate(now):
@@ -445,8 +477,7 @@ class Scheduler:
             usage = completion.usage
             limiter.settle(ticket, usage.input_tokens, usage.output_tokens)
             limiter.observe(ticket, completion.rate_limits)
-            if hedging:  # latencies only serve to spot stragglers
-                self._latency(request.schema_name).add(slots.now() - started)
+            latencies.add(slots.now() - started)  # for the deadline, and to spot stragglers
             return completion
         finally:
             slots.release()
@@ -485,7 +516,7 @@ class Scheduler:
     def _latency(self, kind: str) -> _Latencies:
         found = self._latencies.get(kind)
         if found is None:
-            found = self._latencies[kind] = _Latencies(self.hedging.window)
+            found = self._latencies[kind] = _Latencies(max(self.hedging.window, 50))
         return found
 
     def _hedge_stragglers(self) -> None:
