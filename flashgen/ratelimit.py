@@ -418,6 +418,11 @@ class RateLimiter:
             ready = min(1.0, requests.capacity(factor))
             requests.level = ready - (self._hold_until - now) * requests.per_second * factor
 
+    def hold(self, now: float, seconds: float) -> None:
+        """Admit nothing for ``seconds`` (a provider refusing everything for lack of capacity);
+        the buckets and the pace stay as they are."""
+        self._hold_until = max(self._hold_until, now + seconds)
+
     def refusal_tracks_rate(self, now: float) -> bool:
         """Whether one more 429 (one the server did not say is a rate limit) looks like the
         client's own rate: calls were waiting for budget under a limit set or announced

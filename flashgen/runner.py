@@ -29,7 +29,13 @@ from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Lecture
 from flashgen.offline import OfflineGenerator
 from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import DeadlinePolicy, HedgePolicy, RetryPolicy, Scheduler
+from flashgen.scheduler import (
+    DeadlinePolicy,
+    HedgePolicy,
+    OverloadPolicy,
+    RetryPolicy,
+    Scheduler,
+)
 from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
 
@@ -175,6 +181,7 @@ async def open_generator(
         hedging=HedgePolicy() if settings.hedge and budget is None else None,
         on_hedge=lambda: emit(HedgeSent()),
         deadline=DeadlinePolicy(longest=settings.timeout),
+        overload=OverloadPolicy(patience=settings.overload_patience),
     )
     # A stop request drops every queued call and every retry wait at once.
     control.on_stop(lambda: scheduler.stop(control.interrupted))

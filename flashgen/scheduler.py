@@ -251,8 +251,13 @@ class OverloadPolicy:
     initial_backoff: float = 0.5
     max_backoff: float = 8.0
     patience: float = 60.0
-    min_refusals: int = 10
+    min_refusals: int = 5
     max_refusals: int = 30  # of one call, while others are answered (about four minutes)
+    # The one slowdown: after this many refusals in a row with no answer between them, every
+    # admission waits a backoff step too (growing with the streak, at most ``max_backoff``),
+    # so that a provider refusing everything is probed, not hammered by every queued call.
+    # Random refusals amid answers never make such a streak.
+    hold_after: int = 3
 
 
 @dataclass(frozen=True)
@@ -462,7 +467,7 @@ class Scheduler:
                 raise
             # A bare 429 while most calls go through: capacity, not this client's rate.
             limiter.refused_at_random(ticket, now)
-            self._overload_refusal(now)
+            self._overload_refusal(now, declared=False)
             raise Overloaded(exc.message, exc.retry_after, exc.hint) from None
         except Overloaded:
             limiter.refused_at_random(ticket, slots.now(), counted=False)
@@ -560,11 +565,16 @@ class Scheduler:
             return self._backoff(retries)
         return min(max(error.retry_after, 0.0), self.policy.max_retry_after)
 
-    def _overload_refusal(self, now: float) -> None:
-        """Count a refusal for lack of capacity; past the policy's patience, stop sending."""
+    def _overload_refusal(self, now: float, *, declared: bool = True) -> None:
+        """Count a refusal for lack of capacity; past the policy's patience, stop sending.
+        ``declared``: the provider said it is overloaded (not a bare 429 judged so)."""
         self.overloaded += 1
         self._refused_since_answer += 1
         policy = self.overload
+        streak = self._refused_since_answer - policy.hold_after
+        if declared and streak >= 0:
+            step = min(policy.max_backoff, policy.initial_backoff * 2.0**streak)
+            self.limiter.hold(now, self._rng.uniform(step / 2.0, step))
         silent = now - (self._last_answer if self._last_answer is not None else now)
         if self._refused_since_answer >= policy.min_refusals and silent >= policy.patience:
             self.gave_up = True

@@ -166,3 +166,24 @@ def test_sigterm_in_a_backoff_wait_exits_at_once(
     sent = time.monotonic()
     output, _ = process.communicate(timeout=60)
     assert_stopped_cleanly(time.monotonic() - sent, output, process)
+
+
+def test_a_persistent_overload_ends_the_run_saved_with_rerun_later(
+    tmp_path: Path, api_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first lecture's calls are answered, then the provider only says 529-like 503s."""
+    monkeypatch.setenv("FLASHGEN_OVERLOAD_PATIENCE", "3")
+    seen = serve(api_server, lambda n: None if n < 1 else error(503, "server_overloaded", {}))
+    process = start(tmp_path, api_server, "-j", "4")
+    started = time.monotonic()
+    output, _ = process.communicate(timeout=60)
+    seconds = time.monotonic() - started
+    assert process.returncode == 1, output
+    text = " ".join(output.split())
+    assert "the provider is overloaded; rerun later" in text
+    assert "Traceback" not in output
+    assert seconds < 3 + 8 + EXIT_WITHIN, output  # patience, a backoff step, the exit
+    print(f"persistent overload, patience 3 s: ended after {seconds:.1f} s")
+    report = json.loads((tmp_path / "out" / "sample-course" / "run_report.json").read_text())
+    assert report["totals"]["tasks"].get("succeeded", 0) >= 1  # what was answered is kept
+    assert len(seen) < 40  # it stopped sending
