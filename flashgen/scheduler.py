@@ -6,11 +6,19 @@ A call waits in one queue until a slot is free *and* every rate-limit bucket can
 back what the call was charged beyond its real usage. Retrying lives here and nowhere else: on
 ``RateLimited`` or ``TransientProviderError`` the call gives its slot back, sleeps (the server's
 ``retry-after`` when it sent one, else exponential backoff with jitter) and queues again at the
-same priority, paying its budget again. Fatal errors are raised at once. A 429 slows every later
-admission (the buckets empty, the pace is cut, and nothing new is admitted before its
-``retry-after`` has passed, at most 60 s: the server has said its budget is spent) but holds back
-no call already admitted, and the waiting calls come back one budget at a time rather than all
-at once.
+same priority, paying its budget again. Fatal errors are raised at once. A 429 for the client's
+own rate slows every later admission (the buckets empty, the pace is cut, and nothing new is
+admitted before its ``retry-after`` has passed, at most 60 s: the server has said its budget is
+spent) but holds back no call already admitted, and the waiting calls come back one budget at
+a time rather than all at once.
+
+Overload is not a rate limit (``OverloadPolicy``): a 529, a 503, an overload error, or a bare
+429 while most calls go through (``RateLimiter.refusal_tracks_rate``) makes only the refused
+call back off, with jitter; the pace stays. Only a streak of refusals with no answer between
+holds admissions, a growing step at a time, and after ``patience`` seconds of nothing but such
+refusals the scheduler stops sending (``ProviderOverloaded``: rerun later). ``stop`` (a Ctrl-C,
+or that) drops every queued call and every retry wait at once. Every call has a deadline
+(``DeadlinePolicy``) that an answer trickling in cannot outlast.
 
 Priority rule: the waiter with the smallest priority tuple is admitted first, FIFO among equals.
 The coordinator chooses the tuples (see ``flashgen.coordinator.quiz_priority``): a lecture's
