@@ -25,7 +25,7 @@ from flashgen.events import Event, TaskUpdate
 from flashgen.generation import LLMGenerator
 from flashgen.interrupt import RunControl
 from flashgen.models import Block, Course, Usage
-from flashgen.providers.base import Completion, CompletionRequest
+from flashgen.providers.base import Completion, CompletionRequest, Provider
 from flashgen.scheduler import RetryPolicy, Scheduler
 from flashgen.store import OutputStore
 from tests.fakes import model_reply
@@ -107,11 +107,12 @@ def course_lectures(count: int = 8) -> list[PreparedLecture]:
 
 
 async def run(
-    provider: FaultyProvider,
+    provider: Provider,
     out: Path,
     force: bool = False,
     control: RunControl | None = None,
     retries: int = 1,
+    sequential: bool = False,
 ) -> list[Event]:
     control = control or RunControl()
     # Wired as the runner wires it: the scheduler sees the provider through the run control.
@@ -135,6 +136,7 @@ async def run(
             cache=cache,
             force=force,
             control=control,
+            sequential=sequential,
         ).run(course_lectures())
     finally:
         cache.close()
@@ -252,19 +254,8 @@ class RefusingProvider:
 
 
 async def refusing_run(provider: RefusingProvider, out: Path) -> dict[str, TaskUpdate]:
-    scheduler = Scheduler(provider, concurrency=4, sleep=no_sleep)
-    generator = LLMGenerator(scheduler.complete, name="r", model="refusing-1", max_corrections=1)
-    events: list[Event] = []
-    await Coordinator(
-        COURSE,
-        generator,
-        OutputStore(out, COURSE.id),
-        events.append,
-        language="English",
-        quiz_group_size=2,
-        sequential=True,  # the refused request comes first; the rest come after it
-    ).run(course_lectures())
-    return final_updates(events)
+    # One task at a time: the refused request comes first, the rest after it.
+    return final_updates(await run(provider, out, retries=5, sequential=True))
 
 
 async def test_a_request_s_own_400_fails_only_its_task(tmp_path: Path) -> None:
