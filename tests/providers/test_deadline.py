@@ -3,7 +3,6 @@ bounds each silence, so a trickling body would hold a call (and its slot) for ev
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -14,10 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from benchmarks.vclock import VirtualClockLoop
 from flashgen.errors import TransientProviderError
 from flashgen.scheduler import DeadlinePolicy, RetryPolicy, Scheduler
-from tests.test_scheduler import REQUEST, Scripted
+from tests.test_scheduler import REQUEST, Scripted, virtual
 
 from .conftest import MakeProvider
 from .fake_api import OPENAI, FakeApi, simple_request
@@ -68,8 +66,7 @@ def test_once_calls_of_a_kind_are_known_a_stalled_one_fails_at_the_floor() -> No
             await scheduler.complete(REQUEST)
         return provider.calls
 
-    with asyncio.Runner(loop_factory=VirtualClockLoop) as runner:
-        calls = runner.run(main())
+    calls = virtual(main)
     policy = DeadlinePolicy()
     # the stalled sixth call is cut at max(30 s, 4 x 2 s), then retried after a 1 s backoff
     assert calls[6] - calls[5] == pytest.approx(policy.floor + 1.0)
