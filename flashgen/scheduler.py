@@ -185,8 +185,8 @@ class PrioritySlots:
     def try_acquire(self, cost: Cost = _NO_COST) -> Ticket | None:
         """A slot and the budget for ``cost`` now, or None: never queues, never goes ahead of
         a waiter."""
-        if not self.idle:
-            return None
+        if not self.idle or self._closed is not None:
+            return None  # (a closed queue sends no hedge either)
         limiter = self.limiter
         if limiter is None:
             self.in_use += 1
