@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import resource
 import sys
 import tempfile
@@ -49,6 +50,16 @@ class Case:
     median: float  # seconds
     sigma: float
     limited: bool = False  # the server allows half what the concurrency cap could send
+    # Refusals drawn at random, whatever the client's rate (issue 18): a bare 429 asking for
+    # 0.2 s (no rate-limit code or headers), or a 503 "server_overloaded".
+    random_429: float = 0.0
+    random_503: float = 0.0
+
+    @property
+    def faults(self) -> str:
+        parts = [f"{share:.0%} {kind}" for kind, share in
+                 (("429", self.random_429), ("503", self.random_503)) if share]
+        return ", ".join(parts) or "none"
 
 
 def write_course(root: Path, case: Case) -> Path:
@@ -89,9 +100,24 @@ def _request(body: dict[str, object]) -> CompletionRequest:
     )
 
 
-def app_for(sim: SimProvider) -> web.Application:
+def app_for(sim: SimProvider, case: Case) -> web.Application:
+    draws = random.Random(29)
+
     async def chat(http: web.Request) -> web.Response:
         request = _request(await http.json())
+        draw = draws.random()
+        if draw < case.random_429:
+            sim.rejected += 1
+            return web.json_response(
+                {"error": {"message": "Too Many Requests"}}, status=429,
+                headers={"retry-after": "0.2"},
+            )
+        if draw < case.random_429 + case.random_503:
+            sim.rejected += 1
+            return web.json_response(
+                {"error": {"message": "The server is overloaded", "type": "server_error",
+                           "code": "server_overloaded"}}, status=503,
+            )
         try:
             completion = await sim.complete(request)
         except RateLimited as exc:
@@ -151,7 +177,7 @@ async def run_case(case: Case) -> Outcome:
     sim = SimProvider(latency, ServerLimits(rpm=rpm, hints=True), SimTime())
     # A client that drops a request (the loser of a hedge) cancels its handler, so the call is
     # logged for the time it was really in flight.
-    runner = web.AppRunner(app_for(sim), access_log=None, handler_cancellation=True)
+    runner = web.AppRunner(app_for(sim, case), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -199,7 +225,8 @@ async def run_case(case: Case) -> Outcome:
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    header = ["course", "latency median, σ", "server limit", "calls", "T s", "T_lower s",
+    header = ["course", "latency median, σ", "server limit", "random faults", "calls", "T s",
+              "T_lower s",
               "T/T_lower", "1st call s", "(T − 1st call)/T_lower", "429s", "CLI CPU ms/call",
               "peak RSS MB", "files", "exit"]
     return markdown_table(
@@ -207,7 +234,8 @@ def table(outcomes: Sequence[Outcome]) -> str:
         (
             [
                 o.case.name, f"{o.case.median:g} s, {o.case.sigma}",
-                "½ of cap, with headers" if o.case.limited else "none", str(o.calls),
+                "½ of cap, with headers" if o.case.limited else "none", o.case.faults,
+                str(o.calls),
                 f"{o.wall:.1f}", f"{o.bound:.1f}", f"{o.wall / o.bound:.3f}",
                 f"{o.first_call:.1f}", f"{(o.wall - o.first_call) / o.bound:.3f}", str(o.rejected),
                 f"{o.cpu_ms:.2f}", f"{o.rss_mb:.0f}", str(o.files), str(o.exit_code),
@@ -221,12 +249,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argument_parser("python -m benchmarks.end_to_end", __doc__)
     parser.add_argument("--quick", action="store_true", help="the seed example only")
     parser.add_argument("--json", help="also write the outcomes to this file")
+    parser.add_argument(
+        "--overload", action="store_true",
+        help="only random refusals (5%% and 20%% bare 429s or 503s) next to the fault-free run",
+    )
     args = parser.parse_args(argv)
     cases = [
         Case("seed example 3×4", 3, 4, median=1.0, sigma=0.5),
         Case("seed example 3×4", 3, 4, median=1.0, sigma=1.0),
     ]
-    if not args.quick:
+    if args.overload:
+        cases = [
+            Case("20 lectures × 3", 20, 3, median=0.2, sigma=0.5, **faults)  # type: ignore[arg-type]
+            for faults in ({}, {"random_429": 0.05}, {"random_503": 0.05},
+                           {"random_429": 0.20}, {"random_503": 0.20})
+        ]
+    elif not args.quick:
         cases += [
             Case("20 lectures × 3", 20, 3, median=0.5, sigma=0.5),
             Case("20 lectures × 3", 20, 3, median=0.5, sigma=0.5, limited=True),

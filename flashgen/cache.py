@@ -8,8 +8,10 @@ flight; the next run finds every finished one here.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +24,15 @@ from flashgen.models import Chunk, Course, Flashcard
 
 SCHEMA_VERSION = 1
 CACHE_FILE = "flashgen-cache.sqlite3"
+_COLUMNS = frozenset({"key", "kind", "task_id", "result"})
+
+
+def _check_writable(path: Path) -> None:
+    """A read-only cache folder or file, said as such before SQLite calls it unopenable (which
+    reads as a damaged cache to delete). SQLite's WAL needs to create files beside the cache."""
+    for target in (path.parent, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise OSError(errno.EACCES, "read-only", str(target))
 
 
 def task_key(*parts: Any) -> str:
@@ -81,20 +92,28 @@ class TaskCache:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _check_writable(path)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._prepare()
+        except sqlite3.OperationalError as exc:
+            # Locked, read-only, full, or cannot be opened: the file is not at fault.
+            raise ConfigError(
+                f"cannot use the task cache {path} ({exc})",
+                "check that its folder is writable and has free space, or choose another "
+                "with --cache-dir",
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"the task cache {path} is unreadable ({exc})",
                 f"delete {path} (only cached results are lost; output files stay) and run again",
-            ) from exc
+            ) from None
         except OSError as exc:
             raise ConfigError(
                 f"cannot open the task cache {path}: {exc.strerror}",
                 "choose a writable folder with --cache-dir",
-            ) from exc
+            ) from None
 
     def _prepare(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -112,13 +131,23 @@ class TaskCache:
             " key TEXT PRIMARY KEY, kind TEXT NOT NULL, task_id TEXT NOT NULL,"
             " result TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(results)")}
+        if not columns >= _COLUMNS:
+            raise sqlite3.DatabaseError(
+                f"its results table has columns {sorted(columns)}, this flashgen reads "
+                f"{sorted(_COLUMNS)}"
+            )
         self._db.execute("PRAGMA quick_check").fetchone()
 
     def get(self, key: str) -> list[dict[str, Any]] | None:
+        """The stored items, or None when absent or damaged (the task then runs again)."""
         row = self._db.execute("SELECT result FROM results WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        items = json.loads(row[0])
+        try:
+            items = json.loads(row[0])
+        except (TypeError, ValueError):
+            return None
         return items if isinstance(items, list) else None
 
     def put(self, key: str, kind: str, task_id: str, items: Sequence[Any]) -> None:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from flashgen.config import Settings
+    from flashgen.discovery import LectureScan
+    from flashgen.report import RunSummary
     from flashgen.runner import RunOptions
 
 app = typer.Typer(
@@ -49,12 +51,27 @@ CacheDir = Annotated[
 
 
 @contextmanager
+def _as_flashgen_errors() -> Iterator[None]:
+    """The disk and the task cache's failures (full, read-only, a name in the way) as
+    flashgen errors that name the path and the fix, never a traceback."""
+    import sqlite3
+
+    from flashgen.errors import storage_error
+
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        raise storage_error(exc) from None
+
+
+@contextmanager
 def _errors_explained() -> Iterator[None]:
     """Turn flashgen's errors into ``error: …`` plus the fix, and the documented exit code."""
     from flashgen.errors import EXIT_INTERRUPTED, FlashgenError
 
     try:
-        yield
+        with _as_flashgen_errors():
+            yield
     except FlashgenError as exc:
         console = _console(stderr=True)
         console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
@@ -187,7 +204,15 @@ def run(
             "questions it requests need, within this. [default: 8192]"
         ),
     ] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds before a call times out.")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Longest a call may take in all, an answer that trickles in included; once "
+            "5 calls of a kind have answered, a call of that kind also fails at 4x their median "
+            "time (30 s at least), so a stalled call fails in well under a minute. "
+            "[default: 120; env FLASHGEN_TIMEOUT]"
+        ),
+    ] = None,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -211,6 +236,14 @@ def run(
     max_file_mb: Annotated[
         float | None, typer.Option(help="Skip lecture files larger than this. [default: 50]")
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another run is writing to the same course output, start when it ends "
+            "(without it, this run stops at once with an error).",
+        ),
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -244,40 +277,84 @@ def run(
         from flashgen.runner import RunOptions
 
         options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
-        raise typer.Exit(_run(settings, course, options, report, plain))
+        raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
+
+
+def _locked_run(
+    settings: Settings,
+    course_id: str,
+    options: RunOptions,
+    report: Path | None,
+    plain: bool,
+    wait: bool,
+) -> int:
+    from flashgen.runlock import run_lock
+    from flashgen.runner import find_lectures
+
+    scan = find_lectures(settings, course_id)  # a wrong name fails before any folder is made
+    with run_lock(settings.output_dir / course_id, wait=wait):
+        return _run(settings, scan, options, report, plain)
 
 
 def _run(
-    settings: Settings, course_id: str, options: RunOptions, report: Path | None, plain: bool
+    settings: Settings, scan: LectureScan, options: RunOptions, report: Path | None, plain: bool
 ) -> int:
     import asyncio
 
-    from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED
+    from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED, FlashgenError
     from flashgen.events import fan_out
     from flashgen.interrupt import RunControl
     from flashgen.progress import LiveProgress, PlainProgress
     from flashgen.report import RunSummary
-    from flashgen.runner import find_lectures, run_course
+    from flashgen.runner import run_course
 
+    course_id = scan.course.id
     console = _console()
-    scan = find_lectures(settings, course_id)
     summary = RunSummary(course_id)
     control = RunControl()
     display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(console)
+    failure: FlashgenError | None = None
     try:
-        with display:
+        with display, _as_flashgen_errors():
             asyncio.run(run_course(settings, scan, options, fan_out(summary, display), control))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Before the run's own handlers were installed, or a second signal cancelled the run.
         control.stopping = True
+    except FlashgenError as exc:
+        failure = exc  # said after the report of what was done is saved
     summary.interrupted = control.stopping
-    report_path = report or settings.output_dir / course_id / "run_report.json"
-    summary.save(report_path)
+    if failure is not None and not summary.tasks:
+        raise failure  # nothing ran: the error is all there is to say
+    report_path = _save_report(summary, report or _default_report(settings, course_id))
     summary.render(console)
-    console.print(f"output: {settings.output_dir / course_id}   report: {report_path}")
+    saved = f"report: {report_path}" if report_path else "report: not written (see above)"
+    console.print(f"output: {settings.output_dir / course_id}   {saved}")
+    if failure is not None:
+        raise failure
     if summary.interrupted:
         console.print("[yellow]interrupted[/]: finished lectures are saved; run again to resume")
         return EXIT_INTERRUPTED
     return EXIT_OK if summary.ok else EXIT_TASKS_FAILED
+
+
+def _default_report(settings: Settings, course_id: str) -> Path:
+    path = settings.output_dir / course_id / "run_report.json"
+    # A lecture named run_report.json has that folder: the report goes beside it.
+    return path.with_name("run_report.flashgen.json") if path.is_dir() else path
+
+
+def _save_report(summary: RunSummary, path: Path) -> Path | None:
+    """Write the run report if the disk lets us; else say why, and go on to the summary."""
+    from flashgen.errors import storage_error
+
+    try:
+        summary.save(path)
+    except OSError as exc:
+        error = storage_error(exc)
+        console = _console(stderr=True)
+        console.print(f"[yellow]warning:[/] run report not written: {error.message}")
+        return None
+    return path
 
 
 @app.command()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     base_url: str | None = None
     temperature: float = Field(0.3, ge=0.0, le=2.0)
     max_tokens: int = Field(8192, ge=256)
+    # Seconds a call may take in all (the scheduler's deadline, see DeadlinePolicy) and the
+    # longest silence the SDKs wait.
     timeout: float = Field(120.0, gt=0)
     prices_file: Path | None = None
     # Gemini's thinking budget in tokens, sent explicitly on every request (thinking is billed
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(10, ge=1, le=512)
     batch_processing_enabled: bool = True
     max_retries: int = Field(5, ge=0, le=20)
+    # Seconds of nothing but overload refusals (529, 503, capacity 429s) before the run stops
+    # sending and says to rerun later (FLASHGEN_OVERLOAD_PATIENCE).
+    overload_patience: float = Field(60.0, gt=0, le=3600)
     max_corrections: int = Field(2, ge=0, le=5)
     budget: float | None = Field(None, gt=0)
     # The account's per-minute limits (FLASHGEN_RPM, FLASHGEN_ITPM, FLASHGEN_OTPM); unset,

@@ -235,7 +235,15 @@ class Coordinator:
         """Run jobs concurrently, or one after another in order when sequential."""
         if self.sequential:
             return [await job for job in jobs]
-        return list(await asyncio.gather(*jobs))
+        tasks = [asyncio.ensure_future(job) for job in jobs]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            # A failure no task records (a full disk): the others stop now, rather than run on
+            # against a provider client the run is about to close.
+            for task in tasks:
+                task.cancel()
+            raise
 
     async def _both(self, first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
         if self.sequential:

@@ -7,6 +7,9 @@ codes and error bodies, never from request headers.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 EXIT_OK = 0
 EXIT_TASKS_FAILED = 1
 EXIT_USAGE = 2
@@ -71,19 +74,51 @@ class ProviderError(FlashgenError):
 
 
 class RateLimited(ProviderError):
-    """HTTP 429/529 or an equivalent; ``retry_after`` is the server's advice in seconds."""
+    """HTTP 429 for the client's own rate; ``retry_after`` is the server's advice in seconds.
 
-    def __init__(self, message: str, retry_after: float | None = None, hint: str = "") -> None:
+    ``announced``: the server said it is a rate limit (rate-limit headers on the refusal, or an
+    error code that names one). A bare 429 may also be a provider short of capacity refusing
+    at random; the scheduler then judges by whether refusals track the client's own rate."""
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        hint: str = "",
+        *,
+        announced: bool = False,
+    ) -> None:
         super().__init__(message, hint)
         self.retry_after = retry_after
+        self.announced = announced
 
 
 class TransientProviderError(ProviderError):
     """Timeouts, connection resets, 5xx: worth retrying."""
 
 
+class Overloaded(TransientProviderError):
+    """The provider lacks capacity (529, 503, ``overloaded_error``, a capacity message, or
+    429s that do not track the client's rate): the call backs off on its own, with jitter; the
+    pace of the other calls is not cut, since a slower client would not be refused less."""
+
+    def __init__(self, message: str, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
 class FatalProviderError(ProviderError):
-    """Auth failures, bad requests, per-day quota: retrying cannot help."""
+    """Auth failures, unknown model, per-day quota: retrying cannot help, and every other
+    call would fail the same way, so the run stops starting calls."""
+
+
+class ProviderOverloaded(FatalProviderError):
+    """The provider answered nothing but overload for too long: the run stops sending."""
+
+
+class RequestRejected(ProviderError):
+    """A 400-class refusal of this request alone (context too long, content refused, invalid
+    for this input): its task fails, the other tasks go on; retrying it cannot help."""
 
 
 # --- generation --------------------------------------------------------------------------------
@@ -102,3 +137,51 @@ class GenerationError(FlashgenError):
 
 class TruncatedOutput(GenerationError):
     """The model stopped at max_tokens; its partial JSON is never used."""
+
+
+# --- the machine (disk, permissions) ----------------------------------------------------------
+
+
+class StorageError(FlashgenError):
+    """A file or the task cache could not be written or read: full disk, read-only folder, a
+    name in the way. What was saved before stays; the message names the path and the fix."""
+
+    exit_code = EXIT_TASKS_FAILED
+
+
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_IN_THE_WAY = {errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG}
+_KEPT = "results saved before are kept; run again to continue"
+
+
+def storage_error(exc: OSError | sqlite3.Error) -> StorageError:
+    """``exc`` as a message a user can act on."""
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        if "full" in text:
+            return StorageError(
+                f"the disk is full: the task cache could not be written ({text})",
+                f"free some space; {_KEPT}",
+            )
+        return StorageError(
+            f"the task cache failed: {text}",
+            "check the cache folder's free space and permissions (--cache-dir)",
+        )
+    where = exc.filename or "a file"
+    reason = exc.strerror or str(exc)
+    if exc.errno in _FULL:
+        return StorageError(
+            f"the disk is full: cannot write {where} ({reason})", f"free some space; {_KEPT}"
+        )
+    if exc.errno in _DENIED:
+        return StorageError(
+            f"cannot write {where}: {reason}",
+            "make the folder writable, or choose another with --output-dir, --cache-dir or --out",
+        )
+    if exc.errno in _IN_THE_WAY:
+        return StorageError(
+            f"cannot write {where}: {reason}",
+            "a file or folder of that name is in the way: rename it, or choose another folder",
+        )
+    return StorageError(f"cannot read or write {where}: {reason}", _KEPT)

@@ -1,15 +1,18 @@
 """Stopping a run cleanly: no new provider calls, a grace period for the ones in flight.
 
 The first Ctrl-C (or SIGTERM) asks the run to stop: tasks not yet started are recorded as not
-run, calls already at the provider may finish for ``grace`` seconds and are then cancelled, and
-the coordinator saves every validated result. A second signal cancels the calls at once.
+run, calls waiting for a slot, for rate-limit budget or in a retry backoff are dropped at once
+(the ``on_stop`` callbacks: the scheduler closes its queue), calls already at the provider may
+finish for ``grace`` seconds and are then cancelled, and the coordinator saves every validated
+result. A second signal cancels the calls and the run itself at once: only the atomic writes
+already under way (in threads) are finished before the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from flashgen.errors import FlashgenError
@@ -30,16 +33,33 @@ class RunControl:
         self.stopping = False
         self._calls: set[asyncio.Task[Completion]] = set()
         self._deadline: asyncio.TimerHandle | None = None
+        self._on_stop: list[Callable[[], None]] = []
+        self._run: asyncio.Task[object] | None = None
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the first stop request (at once if the run is stopping)."""
+        self._on_stop.append(callback)
+        if self.stopping:
+            callback()
 
     def stop(self) -> None:
-        """First request: stop admitting calls, cancel what is left after the grace period."""
+        """First request: drop queued calls, cancel those in flight after the grace period.
+        Second request: cancel the calls and the run now."""
         if self.stopping:
             self.cancel_calls()
+            if self._run is not None and not self._run.done():
+                self._run.cancel()
             return
         self.stopping = True
+        for callback in self._on_stop:
+            callback()
         with suppress(RuntimeError):
             loop = asyncio.get_running_loop()
             self._deadline = loop.call_later(self.grace, self.cancel_calls)
+
+    @staticmethod
+    def interrupted() -> Interrupted:
+        return Interrupted("not run: the run was interrupted")
 
     def cancel_calls(self) -> None:
         for call in list(self._calls):
@@ -47,7 +67,7 @@ class RunControl:
 
     def check(self) -> None:
         if self.stopping:
-            raise Interrupted("not run: the run was interrupted")
+            raise self.interrupted()
 
     def guard(self, provider: Provider) -> Provider:
         return WrappedProvider(provider, self.track)
@@ -67,8 +87,10 @@ class RunControl:
 
     @contextmanager
     def signals_handled(self) -> Iterator[None]:
-        """Route SIGINT and SIGTERM to ``stop`` while the run's event loop is running."""
+        """Route SIGINT and SIGTERM to ``stop`` while the run's event loop is running; a
+        second signal cancels the task this is entered from."""
         loop = asyncio.get_running_loop()
+        self._run = asyncio.current_task()
         installed = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:

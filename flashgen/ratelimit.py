@@ -114,6 +114,14 @@ class PacingPolicy:
     # The longest a retry-after holds every admission back: a minute, the window of per-minute
     # limits (the refused call itself waits what the scheduler's retry policy allows).
     max_hold: float = 60.0
+    # A 429 without rate-limit headers or code counts as the client's own rate only when 429s
+    # are at least this share of the last minute's calls (and that minute holds at least
+    # ``min_calls_judged`` calls, or the 429s number ``min_refusals_judged``): a rate limit
+    # refuses whatever goes over it, a large share once reached; a provider short of capacity
+    # refuses a steady few at any pace.
+    rate_share: float = 0.3
+    min_calls_judged: int = 20
+    min_refusals_judged: int = 4
 
 
 def estimate_input_tokens(request: CompletionRequest) -> int:
@@ -272,6 +280,14 @@ class _Tally:
         sent = len(self._admitted)
         return max(0, sent - len(self._refused)) / sent if sent else 1.0
 
+    def refused_share(self, now: float, extra: int = 0) -> tuple[float, int]:
+        """The share of the last minute's calls refused, ``extra`` refusals more, and how many
+        calls that is out of."""
+        self._forget(self._admitted, now)
+        self._forget(self._refused, now)
+        sent = len(self._admitted)
+        return ((len(self._refused) + extra) / sent if sent else 1.0), sent
+
     def accepted_per_second(self, now: float) -> float:
         first = now if self.first is None else self.first  # a clock may well start at 0.0
         span = min(_WINDOW_SECONDS, max(_MIN_SPAN_SECONDS, now - first))
@@ -401,6 +417,33 @@ class RateLimiter:
             factor = pace.factor
             ready = min(1.0, requests.capacity(factor))
             requests.level = ready - (self._hold_until - now) * requests.per_second * factor
+
+    def hold(self, now: float, seconds: float) -> None:
+        """Admit nothing for ``seconds`` (a provider refusing everything for lack of capacity);
+        the buckets and the pace stay as they are."""
+        self._hold_until = max(self._hold_until, now + seconds)
+
+    def refusal_tracks_rate(self, now: float) -> bool:
+        """Whether one more 429 (one the server did not say is a rate limit) looks like the
+        client's own rate: calls were waiting for budget under a limit set or announced
+        (flashgen was sending at that limit, so a refusal says it is too high), or 429s are
+        a large share of enough calls to tell. (Until there are enough, the refused call
+        waits on its own: a first random 429 must not set a rate.)"""
+        if self.waiting and any(b.source != "learned" for b in self._active):
+            return True  # (a learned rate is a guess from 429s: it proves nothing here)
+        policy = self.pace.policy
+        share, calls = self._tally.refused_share(now, extra=1)
+        enough = calls >= policy.min_calls_judged or share * calls >= policy.min_refusals_judged
+        return enough and share >= policy.rate_share
+
+    def refused_at_random(self, ticket: Ticket, now: float, counted: bool = True) -> None:
+        """A refusal for lack of capacity: no tokens were used, and neither the pace nor any
+        hold changes (a slower client would be refused as often). ``counted`` 429s go into
+        the share ``refusal_tracks_rate`` judges by."""
+        for kind in (INPUT, OUTPUT, TOKENS):
+            self._refund(kind, ticket.cost[kind])
+        if counted:
+            self._tally.refused(now)
 
     def observe(self, ticket: Ticket, hints: RateLimitHints) -> None:
         """Follow the server's view of its limits and of what is left."""

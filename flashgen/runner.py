@@ -31,7 +31,13 @@ from flashgen.interrupt import RunControl
 from flashgen.models import SUPPORTED_SUFFIXES, Chunk, Lecture
 from flashgen.offline import OfflineGenerator
 from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import HedgePolicy, RetryPolicy, Scheduler
+from flashgen.scheduler import (
+    DeadlinePolicy,
+    HedgePolicy,
+    OverloadPolicy,
+    RetryPolicy,
+    Scheduler,
+)
 from flashgen.status import is_up_to_date
 from flashgen.store import OutputStore
 
@@ -48,6 +54,7 @@ class ChosenGenerator:
     generator: Generator
     reason: str
     budget: Budget | None = None
+    scheduler: Scheduler | None = None
 
 
 def find_lectures(settings: Settings, course_id: str) -> LectureScan:
@@ -204,10 +211,14 @@ async def open_generator(
         limits=RateLimits(settings.rpm, settings.itpm, settings.otpm),
         hedging=HedgePolicy() if settings.hedge and budget is None else None,
         on_hedge=lambda: emit(HedgeSent()),
+        deadline=DeadlinePolicy(longest=settings.timeout),
+        overload=OverloadPolicy(patience=settings.overload_patience),
     )
+    # A stop request drops every queued call and every retry wait at once.
+    control.on_stop(lambda: scheduler.stop(control.interrupted))
     generator = llm_generator(settings, name, provider.model, scheduler.complete)
     try:
-        yield ChosenGenerator(generator, reason, budget)
+        yield ChosenGenerator(generator, reason, budget, scheduler)
     finally:
         await provider.aclose()
 
@@ -242,6 +253,14 @@ async def run_course(
             )
             with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
+            if chosen.scheduler is not None and chosen.scheduler.gave_up:
+                emit(
+                    Notice(
+                        "the provider is overloaded; rerun later: it answered nothing but "
+                        "overload refusals for too long, so flashgen stopped sending; every "
+                        "validated result is saved and a rerun continues from there"
+                    )
+                )
             if chosen.budget is not None and chosen.budget.refused:
                 emit(
                     Notice(

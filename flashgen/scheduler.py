@@ -6,11 +6,19 @@ A call waits in one queue until a slot is free *and* every rate-limit bucket can
 back what the call was charged beyond its real usage. Retrying lives here and nowhere else: on
 ``RateLimited`` or ``TransientProviderError`` the call gives its slot back, sleeps (the server's
 ``retry-after`` when it sent one, else exponential backoff with jitter) and queues again at the
-same priority, paying its budget again. Fatal errors are raised at once. A 429 slows every later
-admission (the buckets empty, the pace is cut, and nothing new is admitted before its
-``retry-after`` has passed, at most 60 s: the server has said its budget is spent) but holds back
-no call already admitted, and the waiting calls come back one budget at a time rather than all
-at once.
+same priority, paying its budget again. Fatal errors are raised at once. A 429 for the client's
+own rate slows every later admission (the buckets empty, the pace is cut, and nothing new is
+admitted before its ``retry-after`` has passed, at most 60 s: the server has said its budget is
+spent) but holds back no call already admitted, and the waiting calls come back one budget at
+a time rather than all at once.
+
+Overload is not a rate limit (``OverloadPolicy``): a 529, a 503, an overload error, or a bare
+429 while most calls go through (``RateLimiter.refusal_tracks_rate``) makes only the refused
+call back off, with jitter; the pace stays. Only a streak of refusals with no answer between
+holds admissions, a growing step at a time, and after ``patience`` seconds of nothing but such
+refusals the scheduler stops sending (``ProviderOverloaded``: rerun later). ``stop`` (a Ctrl-C,
+or that) drops every queued call and every retry wait at once. Every call has a deadline
+(``DeadlinePolicy``) that an answer trickling in cannot outlast.
 
 Priority rule: the waiter with the smallest priority tuple is admitted first, FIFO among equals.
 The coordinator chooses the tuples (see ``flashgen.coordinator.quiz_priority``): a lecture's
@@ -37,7 +45,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from flashgen.errors import ProviderError, RateLimited, TransientProviderError
+from flashgen.errors import (
+    Overloaded,
+    ProviderError,
+    ProviderOverloaded,
+    RateLimited,
+    TransientProviderError,
+)
 from flashgen.providers.base import Completion, CompletionRequest, Provider
 from flashgen.ratelimit import (
     Cost,
@@ -122,6 +136,7 @@ class PrioritySlots:
         self._waiters: list[tuple[Priority, int, _Waiter]] = []
         self._order = itertools.count()
         self._alarm = _Alarm(self._admit, sleep)
+        self._closed: Callable[[], BaseException] | None = None
 
     @asynccontextmanager
     async def slot(self, priority: Priority = ()) -> AsyncIterator[None]:
@@ -134,8 +149,19 @@ class PrioritySlots:
     def now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
+    def close(self, error: Callable[[], BaseException]) -> None:
+        """Admit nothing more: every waiter, and every later ``acquire``, raises ``error()`` at
+        once, whatever the budget or a hold would have made it wait."""
+        self._closed = error
+        waiters, self._waiters = self._waiters, []
+        for _, _, waiter in waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(error())
+
     async def acquire(self, priority: Priority = (), cost: Cost = _NO_COST) -> Ticket:
         """Wait for a slot and the budget for ``cost``."""
+        if self._closed is not None:
+            raise self._closed()
         ticket = self.try_acquire(cost)
         if ticket is not None:
             return ticket
@@ -159,8 +185,8 @@ class PrioritySlots:
     def try_acquire(self, cost: Cost = _NO_COST) -> Ticket | None:
         """A slot and the budget for ``cost`` now, or None: never queues, never goes ahead of
         a waiter."""
-        if not self.idle:
-            return None
+        if not self.idle or self._closed is not None:
+            return None  # (a closed queue sends no hedge either)
         limiter = self.limiter
         if limiter is None:
             self.in_use += 1
@@ -217,6 +243,50 @@ class RetryPolicy:
     max_backoff: float = 60.0
     jitter: float = 1.0
     max_retry_after: float = 300.0  # a server asking for longer is obeyed only this far
+
+
+@dataclass(frozen=True)
+class OverloadPolicy:
+    """How a call backs off when the provider lacks capacity, and when the run gives up.
+
+    Overload is not the client's rate: a slower client would be refused as often, so only the
+    refused call waits (exponential backoff with jitter, so refused calls do not come back
+    together), and the pace of the others stays. A refused call tries again until the provider
+    answers (``max_refusals`` at most); when the provider has answered nothing for
+    ``patience`` seconds while refusing at least ``min_refusals`` calls as overloaded, the
+    scheduler stops sending: the run saves what it has and says to rerun later."""
+
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    patience: float = 60.0
+    min_refusals: int = 5
+    max_refusals: int = 30  # of one call, while others are answered (about four minutes)
+    # The one slowdown: after this many refusals in a row with no answer between them, every
+    # admission waits a backoff step too (growing with the streak, at most ``max_backoff``),
+    # so that a provider refusing everything is probed, not hammered by every queued call.
+    # Random refusals amid answers never make such a streak.
+    hold_after: int = 3
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """How long one call may take in all, a slow trickle of an answer included (the SDKs'
+    own timeout only bounds each silence, and a body sent a byte at a time never trips it).
+
+    ``longest`` (``--timeout``) holds from the first call. Once ``min_samples`` calls of a kind
+    have answered, a call of that kind also fails at ``over_median`` times their median
+    latency, but never sooner than ``floor``: a stalled call then fails in well under a minute
+    where calls take seconds, and large calls that take minutes keep their time."""
+
+    longest: float = 120.0
+    floor: float = 30.0
+    over_median: float = 4.0
+    min_samples: int = 5
+
+    def seconds(self, median: float | None) -> float:
+        if median is None:
+            return self.longest
+        return min(self.longest, max(self.floor, self.over_median * median))
 
 
 @dataclass(frozen=True)
@@ -295,9 +365,13 @@ class Scheduler:
         on_hedge: Callable[[], None] | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        overload: OverloadPolicy | None = None,
+        deadline: DeadlinePolicy | None = None,
     ) -> None:
         self.provider = provider
         self.policy = policy or RetryPolicy()
+        self.overload = overload or OverloadPolicy()
+        self.deadline = deadline or DeadlinePolicy()
         self.hedging = hedging or HedgePolicy(enabled=False)
         self._on_hedge = on_hedge
         self._sleep = sleep
@@ -314,11 +388,27 @@ class Scheduler:
         self._flights: set[_Flight] = set()
         self._latencies: dict[str, _Latencies] = {}
         self._hedge_alarm = _Alarm(self._hedge_stragglers, timer_sleep)
+        self.overloaded = 0  # refusals for lack of capacity
+        self.gave_up = False  # set when sustained overload stopped the sending
+        self._last_answer: float | None = None  # when the provider last answered a call
+        self._refused_since_answer = 0
+        self._stopped: Callable[[], BaseException] | None = None
+        self._pauses: set[asyncio.Future[None]] = set()
+
+    def stop(self, error: Callable[[], BaseException]) -> None:
+        """Send nothing more: queued calls, calls in a retry wait and later calls raise
+        ``error()`` at once. Calls already at the provider are left to whoever sent them."""
+        if self._stopped is not None:
+            return
+        self._stopped = error
+        self.slots.close(error)
+        for pause in list(self._pauses):
+            pause.cancel()
 
     async def complete(self, request: CompletionRequest, priority: Priority = ()) -> Completion:
         slots = self.slots
         cost = request_cost(request)
-        retries = 0
+        retries = refusals = 0
         while True:
             ticket = await slots.acquire(priority, cost)
             error: ProviderError
@@ -326,14 +416,37 @@ class Scheduler:
                 return await self._race(request, cost, ticket)
             except RateLimited as exc:
                 error, delay = exc, self._retry_after(exc, retries)
+                retries += 1
+            except Overloaded as exc:
+                # Counted apart: an overloaded call retries until the provider answers, or
+                # until the overload policy gives up on the provider as a whole.
+                error, delay = exc, self._overload_wait(exc, refusals)
+                refusals += 1
             except TransientProviderError as exc:
                 error, delay = exc, self._backoff(retries)
-            if retries >= self.policy.max_retries:
+                retries += 1
+            if self._stopped is not None:
+                raise self._stopped() from None
+            if retries > self.policy.max_retries or refusals > self.overload.max_refusals:
                 raise error
-            retries += 1
             if self._on_retry is not None:
                 self._on_retry(error, delay)
-            await self._sleep(delay)
+            await self._pause(delay)
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep ``delay`` before a retry; ``stop`` ends the wait at once."""
+        pause = asyncio.ensure_future(self._sleep(delay))
+        self._pauses.add(pause)
+        try:
+            await pause
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            stopped = self._stopped
+            if stopped is None or (task is not None and task.cancelling()):
+                raise
+            raise stopped() from None
+        finally:
+            self._pauses.discard(pause)
 
     async def _attempt(self, request: CompletionRequest, ticket: Ticket) -> Completion:
         """Send the request once on an admitted slot; settle its budget and free the slot."""
@@ -341,21 +454,43 @@ class Scheduler:
         slots = self.slots
         self.sent += 1
         hedging = self.hedging.enabled
-        started = slots.now() if hedging else 0.0
+        started = slots.now()
+        if self._last_answer is None:
+            self._last_answer = started  # the patience with overload counts from here
+        latencies = self._latency(request.schema_name)
+        deadline = self.deadline.seconds(latencies.median(self.deadline.min_samples))
         try:
-            completion = await self.provider.complete(request)
+            try:
+                async with asyncio.timeout(deadline):
+                    completion = await self.provider.complete(request)
+            except TimeoutError:
+                raise TransientProviderError(
+                    f"{self.provider.name} did not finish answering within {deadline:.0f} s",
+                    hint="flashgen retries; allow more time with --timeout if calls are large",
+                ) from None
         except RateLimited as exc:
-            limiter.rejected(ticket, slots.now(), exc.retry_after)
+            now = slots.now()
+            if exc.announced or limiter.refusal_tracks_rate(now):
+                limiter.rejected(ticket, now, exc.retry_after)
+                raise
+            # A bare 429 while most calls go through: capacity, not this client's rate.
+            limiter.refused_at_random(ticket, now)
+            self._overload_refusal(now, declared=False)
+            raise Overloaded(exc.message, exc.retry_after, exc.hint) from None
+        except Overloaded:
+            limiter.refused_at_random(ticket, slots.now(), counted=False)
+            self._overload_refusal(slots.now())
             raise
         except BaseException:
             limiter.failed(ticket)
             raise
         else:
+            self._last_answer = slots.now()
+            self._refused_since_answer = 0
             usage = completion.usage
             limiter.settle(ticket, usage.input_tokens, usage.output_tokens)
             limiter.observe(ticket, completion.rate_limits)
-            if hedging:  # latencies only serve to spot stragglers
-                self._latency(request.schema_name).add(slots.now() - started)
+            latencies.add(slots.now() - started)  # for the deadline, and to spot stragglers
             return completion
         finally:
             slots.release()
@@ -394,7 +529,7 @@ class Scheduler:
     def _latency(self, kind: str) -> _Latencies:
         found = self._latencies.get(kind)
         if found is None:
-            found = self._latencies[kind] = _Latencies(self.hedging.window)
+            found = self._latencies[kind] = _Latencies(max(self.hedging.window, 50))
         return found
 
     def _hedge_stragglers(self) -> None:
@@ -437,6 +572,37 @@ class Scheduler:
         if error.retry_after is None:
             return self._backoff(retries)
         return min(max(error.retry_after, 0.0), self.policy.max_retry_after)
+
+    def _overload_refusal(self, now: float, *, declared: bool = True) -> None:
+        """Count a refusal for lack of capacity; past the policy's patience, stop sending.
+        ``declared``: the provider said it is overloaded (not a bare 429 judged so)."""
+        self.overloaded += 1
+        self._refused_since_answer += 1
+        policy = self.overload
+        streak = self._refused_since_answer - policy.hold_after
+        if declared and streak >= 0:
+            step = min(policy.max_backoff, policy.initial_backoff * 2.0**streak)
+            self.limiter.hold(now, self._rng.uniform(step / 2.0, step))
+        silent = now - (self._last_answer if self._last_answer is not None else now)
+        if self._refused_since_answer >= policy.min_refusals and silent >= policy.patience:
+            self.gave_up = True
+            self.stop(
+                lambda: ProviderOverloaded(
+                    f"the provider is overloaded; rerun later (nothing but overload refusals "
+                    f"for {silent:.0f} s)",
+                    hint="every validated result is saved; run the same command again later",
+                )
+            )
+
+    def _overload_wait(self, error: Overloaded, retries: int) -> float:
+        """Exponential backoff with jitter (half to all of the step), or the server's
+        retry-after when it asks for longer."""
+        policy = self.overload
+        step = min(policy.max_backoff, policy.initial_backoff * 2.0**retries)
+        delay = self._rng.uniform(step / 2.0, step)
+        if error.retry_after is not None:
+            delay = max(delay, min(error.retry_after, self.policy.max_retry_after))
+        return delay
 
     def _backoff(self, retries: int) -> float:
         policy = self.policy

@@ -149,7 +149,7 @@ def test_the_refused_call_is_back_in_line_when_admissions_resume() -> None:
         async def complete(self, request: CompletionRequest) -> Completion:
             self.calls.append((request.system, asyncio.get_running_loop().time()))
             if len(self.calls) == 1:
-                raise RateLimited("429", retry_after=2.0)
+                raise RateLimited("429", retry_after=2.0, announced=True)
             return Completion("{}", Usage(input_tokens=10, output_tokens=10), self.model)
 
         async def aclose(self) -> None:

@@ -15,12 +15,17 @@ from pathlib import Path
 from flashgen.cache import TaskCache
 from flashgen.chunking import chunk_blocks
 from flashgen.coordinator import Coordinator, PreparedLecture
-from flashgen.errors import RateLimited, TransientProviderError
+from flashgen.errors import (
+    FatalProviderError,
+    RateLimited,
+    RequestRejected,
+    TransientProviderError,
+)
 from flashgen.events import Event, TaskUpdate
 from flashgen.generation import LLMGenerator
 from flashgen.interrupt import RunControl
 from flashgen.models import Block, Course, Usage
-from flashgen.providers.base import Completion, CompletionRequest
+from flashgen.providers.base import Completion, CompletionRequest, Provider
 from flashgen.scheduler import RetryPolicy, Scheduler
 from flashgen.store import OutputStore
 from tests.fakes import model_reply
@@ -102,11 +107,12 @@ def course_lectures(count: int = 8) -> list[PreparedLecture]:
 
 
 async def run(
-    provider: FaultyProvider,
+    provider: Provider,
     out: Path,
     force: bool = False,
     control: RunControl | None = None,
     retries: int = 1,
+    sequential: bool = False,
 ) -> list[Event]:
     control = control or RunControl()
     # Wired as the runner wires it: the scheduler sees the provider through the run control.
@@ -130,6 +136,7 @@ async def run(
             cache=cache,
             force=force,
             control=control,
+            sequential=sequential,
         ).run(course_lectures())
     finally:
         cache.close()
@@ -223,3 +230,52 @@ async def test_calls_past_the_grace_period_are_cancelled(tmp_path: Path) -> None
     asyncio.get_running_loop().call_later(0.05, control.stop)
     updates = await asyncio.wait_for(run(provider, tmp_path, control=control), timeout=5)
     assert {u.status for u in final_updates(updates).values()} == {"skipped"}
+
+
+@dataclass
+class RefusingProvider:
+    """Answers like a model, except requests whose prompt holds ``marker``: those get
+    ``error``, as a real API's 400 for that request alone (or its 401 for every request)."""
+
+    marker: str
+    error: Exception
+    name: str = "refusing"
+    model: str = "refusing-1"
+    calls: list[CompletionRequest] = field(default_factory=list)
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.calls.append(request)
+        if self.marker in request.messages[0].content:
+            raise self.error
+        return Completion(model_reply(request), Usage(input_tokens=10, output_tokens=5), self.model)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def refusing_run(provider: RefusingProvider, out: Path) -> dict[str, TaskUpdate]:
+    # One task at a time: the refused request comes first, the rest after it.
+    return final_updates(await run(provider, out, retries=5, sequential=True))
+
+
+async def test_a_request_s_own_400_fails_only_its_task(tmp_path: Path) -> None:
+    too_long = RequestRejected("openai rejected this request (HTTP 400 context_length_exceeded)")
+    provider = RefusingProvider("lecture 0", too_long)
+
+    updates = await refusing_run(provider, tmp_path)
+
+    failed = {task for task, update in updates.items() if update.status == "failed"}
+    assert failed and all(task.startswith("lec-0/flashcards") for task in failed)
+    assert all(u.status == "succeeded" for t, u in updates.items() if not t.startswith("lec-0"))
+    assert sum(1 for r in provider.calls if "lecture 0" in r.messages[0].content) == len(failed)
+
+
+async def test_a_refused_key_stops_the_run(tmp_path: Path) -> None:
+    bad_key = FatalProviderError("openai rejected the API key or its permissions (HTTP 401)")
+    provider = RefusingProvider("lecture 0", bad_key)
+
+    updates = await refusing_run(provider, tmp_path)
+
+    assert len(provider.calls) == 1
+    skipped = [u for u in updates.values() if u.status == "skipped"]
+    assert len(skipped) == len(updates) - 1 and "API key" in skipped[0].error

@@ -30,7 +30,13 @@ from flashgen.ratelimit import (
     estimate_input_tokens,
     request_cost,
 )
-from flashgen.scheduler import HedgePolicy, PrioritySlots, RetryPolicy, Scheduler
+from flashgen.scheduler import (
+    DeadlinePolicy,
+    HedgePolicy,
+    PrioritySlots,
+    RetryPolicy,
+    Scheduler,
+)
 
 T = TypeVar("T")
 REQUEST = CompletionRequest(
@@ -465,7 +471,8 @@ def test_no_hedge_is_sent_while_a_call_waits_for_a_slot() -> None:
 def test_hedging_is_off_unless_asked_for() -> None:
     async def main() -> tuple[Scripted, Scheduler, list[float]]:
         provider = Scripted([1.0] * 9 + [50.0])
-        scheduler = Scheduler(provider, concurrency=4)
+        # (a deadline at 4x the median would cut the straggler short: a minute at least here)
+        scheduler = Scheduler(provider, concurrency=4, deadline=DeadlinePolicy(floor=60.0))
         return provider, scheduler, await _run_calls(scheduler, 10)
 
     provider, scheduler, ends = virtual(main)
@@ -476,7 +483,8 @@ def test_hedging_is_off_unless_asked_for() -> None:
 def test_a_failed_hedge_is_dropped_and_the_call_goes_on() -> None:
     async def main() -> tuple[Scripted, Scheduler, list[float]]:
         provider = Scripted([1.0] * 9 + [50.0, TransientProviderError("503 on the copy")])
-        scheduler = Scheduler(provider, concurrency=4, policy=no_jitter(), hedging=HedgePolicy())
+        scheduler = Scheduler(provider, concurrency=4, policy=no_jitter(), hedging=HedgePolicy(),
+                              deadline=DeadlinePolicy(floor=60.0))
         return provider, scheduler, await _run_calls(scheduler, 10)
 
     provider, scheduler, ends = virtual(main)

@@ -26,8 +26,10 @@ from pydantic import SecretStr
 
 from flashgen.errors import (
     FatalProviderError,
+    Overloaded,
     ProviderError,
     RateLimited,
+    RequestRejected,
     TransientProviderError,
 )
 from flashgen.models import Usage
@@ -42,7 +44,32 @@ REDACTED = "[redacted]"
 _KEY_LIKE = re.compile(r"(sk-[A-Za-z0-9_\-*.]{4,}|AIza[0-9A-Za-z_\-]{8,})")
 # Statuses where the same request may well succeed a moment later.
 _TRANSIENT_STATUSES = frozenset({408, 409, 425})
-_OVERLOADED = 529
+# Anthropic's "overloaded" status; 503 is what OpenAI and Gemini send when short of capacity.
+_OVERLOAD_STATUSES = frozenset({503, 529})
+# Error codes and messages that name a provider short of capacity rather than the client's
+# rate: Anthropic "overloaded_error", OpenAI "server_overloaded" / "engine is currently
+# overloaded", Gemini "The model is overloaded", "high demand", "capacity".
+_OVERLOAD_WORDS = re.compile(r"overload|capacity|high demand", re.IGNORECASE)
+# Codes that say a 429 is the client's own rate limit (Anthropic, OpenAI).
+_RATE_LIMIT_CODES = frozenset({"rate_limit_error", "rate_limit_exceeded"})
+_RATE_LIMIT_HEADER_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
+# A 400 naming the model is about the configuration (every call would fail), not the request.
+_UNKNOWN_MODEL = re.compile(
+    r"model_not_found|unknown model|model\b.*\b(not found|does not exist|not supported)",
+    re.IGNORECASE,
+)
+# A 400 about this request's own content: too long for the context, refused content.
+_REQUEST_OWN = re.compile(
+    r"context.length|too long|input token|prompt|content.(policy|filter|management)|safety"
+    r"|blocked|invalid_prompt",
+    re.IGNORECASE,
+)
+# A 400 naming a setting every request carries: every call would fail the same way.
+_SETTING_NAMED = re.compile(
+    r"max_tokens|max_completion_tokens|max_?output_?tokens|temperature|top_[pk]|thinking"
+    r"|unsupported parameter|\bmodel\b",
+    re.IGNORECASE,
+)
 
 
 # --- the adapters' common ground ---------------------------------------------------------------
@@ -220,34 +247,59 @@ class ErrorMapper:
                 f"{self.provider} quota is used up ({detail})",
                 hint="wait for the quota to reset or raise it in the provider's console",
             )
-        if status in (429, _OVERLOADED):
+        retry_after = (
+            failure.retry_after
+            if failure.retry_after is not None
+            else retry_after_from_headers(failure.headers)
+        )
+        if status in _OVERLOAD_STATUSES or (status == 429 and _overload_named(failure)):
+            return Overloaded(
+                f"{self.provider} is overloaded ({detail})",
+                retry_after=retry_after,
+                hint="flashgen backs off and retries; if it persists, rerun later",
+            )
+        if status == 429:
             return RateLimited(
-                f"{self.provider} is rate limiting or overloaded ({detail})",
-                retry_after=(
-                    failure.retry_after
-                    if failure.retry_after is not None
-                    else retry_after_from_headers(failure.headers)
-                ),
-                hint="flashgen waits and retries; lower --max-concurrency if this keeps happening",
+                f"{self.provider} is rate limiting ({detail})",
+                retry_after=retry_after,
+                hint="flashgen waits and retries; set --rpm/--itpm/--otpm to your account's "
+                "limits, or lower --max-concurrency, if this keeps happening",
+                announced=_rate_limit_named(failure),
             )
         if failure.bad_key or status in (401, 403):
             return FatalProviderError(
                 f"{self.provider} rejected the API key or its permissions ({detail})",
                 hint=f"check {self.key_variable}",
             )
-        if status == 404:
+        if status == 404 or _UNKNOWN_MODEL.search(f"{failure.code} {failure.message}"):
             return FatalProviderError(
                 f"{self.provider} does not know model '{self.model}' or the endpoint ({detail})",
                 hint="check --model / FLASHGEN_MODEL and --base-url",
+            )
+        if status == 402:
+            return FatalProviderError(
+                f"{self.provider} asks for payment ({detail})",
+                hint="check the account's billing in the provider's console",
             )
         if status in _TRANSIENT_STATUSES or status >= 500:
             return TransientProviderError(
                 f"{self.provider} had a server error ({detail})",
                 hint="flashgen retries; if it persists, check the provider's status page",
             )
-        return FatalProviderError(
-            f"{self.provider} rejected the request as invalid ({detail})",
-            hint="check --model and settings such as max_tokens; retrying cannot help",
+        described = f"{failure.code} {failure.message}"
+        if (
+            status != 413
+            and not _REQUEST_OWN.search(described)
+            and _SETTING_NAMED.search(described)
+        ):
+            return FatalProviderError(
+                f"{self.provider} rejected the request as invalid ({detail})",
+                hint="check --model and settings such as --max-tokens; retrying cannot help",
+            )
+        # 400, 413, 422…: this request (too long, refused content, invalid for this input).
+        return RequestRejected(
+            f"{self.provider} rejected this request ({detail})",
+            hint="only this task failed; if every task fails so, check --model and --max-tokens",
         )
 
     def _detail(self, failure: HttpFailure) -> str:
@@ -259,6 +311,18 @@ class ErrorMapper:
         if len(message) > MAX_DETAIL_CHARS:
             message = message[:MAX_DETAIL_CHARS] + "…"
         return f"{text}: {message}" if message else text
+
+
+def _overload_named(failure: HttpFailure) -> bool:
+    return bool(_OVERLOAD_WORDS.search(f"{failure.code} {failure.message}"))
+
+
+def _rate_limit_named(failure: HttpFailure) -> bool:
+    """Whether the refusal says it is the client's rate limit: by code, or by the rate-limit
+    headers servers send with such refusals (a capacity refusal comes without them)."""
+    if failure.code.lower() in _RATE_LIMIT_CODES:
+        return True
+    return any(key.lower().startswith(_RATE_LIMIT_HEADER_PREFIXES) for key in failure.headers)
 
 
 def redact(text: str, secret: SecretStr | None) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flashgen.errors import RateLimited
+from flashgen.errors import Overloaded, RateLimited
 from flashgen.providers.base import CompletionRequest, Message
 
 from .conftest import MakeProvider
@@ -61,12 +61,12 @@ async def test_request_body_without_schema(api: FakeApi, make_provider: MakeProv
     assert "temperature" not in body
 
 
-async def test_529_overloaded_is_rate_limited(api: FakeApi, make_provider: MakeProvider) -> None:
+async def test_529_is_overload_not_a_rate_limit(api: FakeApi, make_provider: MakeProvider) -> None:
     api.script(
         ANTHROPIC.failure(529, "Overloaded", "overloaded_error", headers={"retry-after": "3"})
     )
 
-    error = await failure_of(make_provider(ANTHROPIC), RateLimited)
+    error = await failure_of(make_provider(ANTHROPIC), Overloaded)
 
     assert error.retry_after == 3.0
     assert "overloaded_error" in error.message

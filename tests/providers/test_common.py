@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
-from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
+from flashgen.errors import (
+    FatalProviderError,
+    Overloaded,
+    RateLimited,
+    RequestRejected,
+    TransientProviderError,
+)
 from flashgen.providers.common import (
     ErrorMapper,
     HttpFailure,
@@ -148,23 +154,77 @@ _MAPPER = ErrorMapper(
     ("status", "kind"),
     [
         (429, RateLimited),
-        (529, RateLimited),
+        (529, Overloaded),
         (500, TransientProviderError),
         (502, TransientProviderError),
-        (503, TransientProviderError),
+        (503, Overloaded),
         (408, TransientProviderError),
         (409, TransientProviderError),
-        (400, FatalProviderError),
+        (400, RequestRejected),
         (401, FatalProviderError),
         (402, FatalProviderError),
         (403, FatalProviderError),
         (404, FatalProviderError),
-        (413, FatalProviderError),
-        (422, FatalProviderError),
+        (413, RequestRejected),
+        (422, RequestRejected),
     ],
 )
 def test_status_mapping(status: int, kind: type[Exception]) -> None:
     assert type(_MAPPER.status_error(HttpFailure(status, "x"))) is kind
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        # This request's own faults: only its task fails (Anthropic, OpenAI, Gemini wording).
+        (HttpFailure(400, "prompt is too long: 210000 tokens > 200000 maximum"), RequestRejected),
+        (HttpFailure(400, "maximum context length", "context_length_exceeded"), RequestRejected),
+        (HttpFailure(400, "flagged", "content_policy_violation"), RequestRejected),
+        (HttpFailure(400, "The input token count (1200000) exceeds the maximum"), RequestRejected),
+        (HttpFailure(413, "request too large"), RequestRejected),
+        # Settings every request carries: every call would fail, the run stops.
+        (
+            HttpFailure(400, "max_tokens: 100000 > 64000, the maximum for this model"),
+            FatalProviderError,
+        ),
+        (
+            HttpFailure(400, "The model `gpt-9` does not exist", "model_not_found"),
+            FatalProviderError,
+        ),
+        (HttpFailure(400, "temperature: must be at most 1"), FatalProviderError),
+        (HttpFailure(402, "payment required"), FatalProviderError),
+        (HttpFailure(429, "exceeded your quota", daily_quota=True), FatalProviderError),
+    ],
+)
+def test_a_request_s_own_400_is_told_from_a_setting_every_call_shares(
+    failure: HttpFailure, kind: type[Exception]
+) -> None:
+    assert type(_MAPPER.status_error(failure)) is kind
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "announced"),
+    [
+        (HttpFailure(529, "Overloaded", "overloaded_error"), Overloaded, None),
+        (HttpFailure(503, "The model is overloaded.", "UNAVAILABLE"), Overloaded, None),
+        (HttpFailure(429, "The engine is currently overloaded"), Overloaded, None),
+        (HttpFailure(429, "over capacity", "server_overloaded"), Overloaded, None),
+        (HttpFailure(429, "rate limit", "rate_limit_error"), RateLimited, True),
+        (
+            HttpFailure(429, "slow down", headers={"x-ratelimit-remaining-requests": "0"}),
+            RateLimited,
+            True,
+        ),
+        (HttpFailure(429, "Too Many Requests"), RateLimited, False),  # judged by the scheduler
+    ],
+)
+def test_overload_is_told_from_a_rate_limit(
+    failure: HttpFailure, kind: type[Exception], announced: bool | None
+) -> None:
+    error = _MAPPER.status_error(failure)
+    assert type(error) is kind
+    if isinstance(error, RateLimited):
+        assert error.announced is announced
 
 
 def test_long_messages_are_cut() -> None:

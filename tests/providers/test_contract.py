@@ -12,7 +12,13 @@ import time
 
 import pytest
 
-from flashgen.errors import FatalProviderError, ProviderError, RateLimited, TransientProviderError
+from flashgen.errors import (
+    FatalProviderError,
+    Overloaded,
+    ProviderError,
+    RateLimited,
+    TransientProviderError,
+)
 
 from .conftest import MakeProvider
 from .fake_api import (
@@ -107,12 +113,12 @@ async def test_429_with_retry_after_as_http_date(
     assert error.retry_after == pytest.approx(30, abs=2)
 
 
-async def test_503_is_transient(wire: Wire, api: FakeApi, make_provider: MakeProvider) -> None:
+async def test_503_is_overload(wire: Wire, api: FakeApi, make_provider: MakeProvider) -> None:
     api.script(wire.failure(503, "try later"))
 
     error = await failure_of(make_provider(wire), ProviderError)
 
-    assert type(error) is TransientProviderError
+    assert type(error) is Overloaded  # retried per call, and not as a rate limit
     assert "HTTP 503" in error.message
     assert len(api.requests) == 1
 

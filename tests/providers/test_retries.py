@@ -42,14 +42,14 @@ async def test_a_429_is_retried_after_the_advised_delay(
 async def test_server_errors_back_off_and_give_up_after_the_limit(
     wire: Wire, api: FakeApi, make_provider: MakeProvider
 ) -> None:
-    api.script(wire.failure(503, "overloaded"))
+    api.script(wire.failure(500, "internal error"))
     sleep = RecordedSleep()
     scheduler = Scheduler(make_provider(wire), 2, RetryPolicy(max_retries=2), sleep=sleep)
 
     with pytest.raises(Exception) as caught:
         await scheduler.complete(simple_request())
 
-    assert "503" in str(caught.value) or "overloaded" in str(caught.value)
+    assert "500" in str(caught.value)
     assert len(api.requests) == 3 and len(sleep.delays) == 2
     assert sleep.delays[1] >= sleep.delays[0] * 0.5  # backoff with jitter, not a fixed spin
 

@@ -23,7 +23,9 @@ ROOT = Path(__file__).parents[2]
 LATENCY = 0.2
 
 
-def start(tmp_path: Path, server: HTTPServer) -> subprocess.Popen[str]:
+def start(tmp_path: Path, server: HTTPServer, *extra: str) -> subprocess.Popen[str]:
+    """``flashgen run sample-course`` against ``server`` (OpenAI wire), two calls at a time
+    unless ``extra`` says otherwise."""
     courses = tmp_path / "courses"
     if not courses.exists():
         shutil.copytree(ROOT / "courses", courses)
@@ -47,6 +49,7 @@ def start(tmp_path: Path, server: HTTPServer) -> subprocess.Popen[str]:
         "-j",
         "2",
         "--plain",
+        *extra,
     ]
     return subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
