@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flashgen.errors import Overloaded, RateLimited
+from flashgen.errors import Overloaded
 from flashgen.providers.base import CompletionRequest, Message
 
 from .conftest import MakeProvider

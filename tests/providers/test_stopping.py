@@ -22,7 +22,7 @@ from werkzeug import Request, Response
 from tests.fakes import prompt_reply
 
 from .fake_api import FAKE_KEY, OPENAI
-from .model_server import first_prompt
+from .model_server import read_request
 from .test_signals import start
 
 ROOT = Path(__file__).parents[2]
@@ -40,7 +40,7 @@ def serve(server: HTTPServer, answer: Callable[[int], Response | None]) -> list[
         if reply is not None:
             return reply
         body = json.loads(request.get_data(as_text=True))
-        text = prompt_reply(first_prompt(OPENAI, body))
+        text = prompt_reply(read_request(OPENAI, request.path, body).prompt)
         return Response(json.dumps(OPENAI.ok(text, False)), 200, content_type="application/json")
 
     server.clear()
