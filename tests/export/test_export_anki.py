@@ -5,12 +5,12 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-import genanki
 import pytest
 from export_samples import CARDS_PER_COURSE, COURSE, TRICKY
 
 from flashgen.export import export_course
 from flashgen.export.anki import MODEL_KEY
+from flashgen.export.identity import note_guid
 from flashgen.export.render import stable_int
 
 
@@ -34,7 +34,7 @@ def test_one_note_per_card_with_front_back_and_tags(collection: sqlite3.Connecti
     rows = collection.execute("SELECT guid, mid, tags, flds FROM notes ORDER BY id").fetchall()
     assert len(rows) == CARDS_PER_COURSE
     guid, mid, tags, fields = rows[0]
-    assert guid == genanki.guid_for(COURSE, "algo-101-lec_1-c0")
+    assert guid == note_guid(f"{COURSE}/lec_1/concept/concept0")
     assert mid == stable_int(MODEL_KEY)
     assert tags.split() == ["algo-101", "lec_1", "Sorting_algorithms"]
     front, back = fields.split("\x1f")
