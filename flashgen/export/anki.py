@@ -3,9 +3,9 @@
 Re-importing an updated export updates notes instead of duplicating them, because every id Anki
 matches on is stable: the note GUID from the card's identity (identity.py: course, lecture, type
 and key term, so a reworded or regenerated card updates its note), deck ids from course and
-lecture, the model id from a fixed name. Each note's modification time is its lecture file's
-``generated_at``: Anki only overwrites a note with a newer one, so a lecture that did not change
-leaves the student's edits of its notes alone.
+lecture, the model id from a fixed name. Each note's modification time is when that card last
+changed (anki_history.py): Anki only overwrites a note with a newer one, so a re-import leaves a
+student's edits of unchanged cards alone.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import genanki
 
+from flashgen.export.anki_history import content, note_time, previous_notes
 from flashgen.export.base import ExportResult
 from flashgen.export.identity import card_identities, changed_at, deck_name, note_guid
 from flashgen.export.reader import CourseOutput
@@ -57,6 +58,8 @@ def write_anki(course: CourseOutput, path: Path, result: ExportResult) -> None:
     decks = [course_deck]
     seen: dict[str, str] = {}
     times: list[float] = []
+    # result.path is where the export lands; ``path`` is only the temporary file beside it.
+    history = previous_notes(result.path)
     for lecture in course.lectures:
         if lecture.flashcards is None or not lecture.flashcards.flashcards:
             continue
@@ -75,7 +78,9 @@ def write_anki(course: CourseOutput, path: Path, result: ExportResult) -> None:
             seen[card.id] = lecture.id
             labels = tags(course.id, lecture.id, card.context)
             guid = note_guid(identities[card.id])
-            deck.add_note(_note(card, guid, labels, result.cards, changed))
+            fields = [to_html(card.question), _back(card)]
+            own = note_time(history.get(guid), content(fields, labels), changed)
+            deck.add_note(_note(fields, guid, labels, result.cards, own))
             result.cards += 1
         decks.append(deck)
         times.extend([changed] if changed is not None else [])
@@ -103,12 +108,12 @@ class _DatedNote(genanki.Note):  # type: ignore[misc]
 
 
 def _note(
-    card: Flashcard, guid: str, labels: list[str], due: int, changed: float | None
+    fields: list[str], guid: str, labels: list[str], due: int, changed: float | None
 ) -> genanki.Note:
     return _DatedNote(
         changed,
         model=MODEL,
-        fields=[to_html(card.question), _back(card)],
+        fields=fields,
         tags=labels,
         guid=guid,
         # New cards are studied in due order; this keeps the lecture's order instead of Anki's.

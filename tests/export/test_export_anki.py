@@ -87,3 +87,13 @@ def test_duplicate_card_ids_are_skipped(output_dir: Path, tmp_path: Path) -> Non
     assert [(s.item, s.reason) for s in result.skipped] == [
         ("lec_2 card algo-101-lec_1-c0", "duplicate card id (also in lec_1)")
     ]
+
+
+def test_a_damaged_previous_export_is_replaced(output_dir: Path, tmp_path: Path) -> None:
+    # The previous export at the destination dates unchanged notes; one that cannot be read
+    # is simply no record.
+    destination = tmp_path / "course.apkg"
+    destination.write_bytes(b"not a zip")
+    result = export_course(output_dir, COURSE, "anki", destination=destination)
+    rows = open_collection(result.path, tmp_path).execute("SELECT mod FROM notes").fetchall()
+    assert len(rows) == CARDS_PER_COURSE

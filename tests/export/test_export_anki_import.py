@@ -133,28 +133,54 @@ def test_package_imports_as_one_note_per_card_dated_by_lecture(
     assert {note.mod for note in notes(collection).values()} == {int(JANUARY)}
 
 
-def test_package_reimport_updates_the_reworded_note_and_keeps_a_students_edit(
-    output_dir: Path,
-    collection,  # type: ignore[no-untyped-def]
-) -> None:
+def student_edits(col, lecture: str, front_has: str) -> object:  # type: ignore[no-untyped-def]
+    """In mid-January the student rewrites the answer of one card in their own words."""
+    note = next(n for n in notes(col).values() if lecture in n.tags and front_has in n.fields[0])
+    note.fields[1] = "My own words."
+    col.update_note(note)
+    col.db.execute("update notes set mod = ? where id = ?", int(STUDENT_EDIT), note.id)
+    return note.guid
+
+
+def test_package_reimport_updates_only_the_changed_note(output_dir: Path, collection) -> None:  # type: ignore[no-untyped-def]
     import_package(collection, export_course(output_dir, COURSE, "anki").path)
-    # In mid-January the student rewrites the answer of a card in lec_2.
-    edited = next(n for n in notes(collection).values() if "concept 1 of lec_2" in n.fields[0])
-    edited.fields[1] = "My own words."
-    collection.update_note(edited)
-    collection.db.execute("update notes set mod = ? where id = ?", int(STUDENT_EDIT), edited.id)
-    # In February lec_1 is regenerated with one card reworded; lec_2 is untouched.
+    in_other_lecture = student_edits(collection, "lec_2", "concept 1")
+    in_same_lecture = student_edits(collection, "lec_1", "hi")  # card 0, not reworded
+    # In February lec_1 is regenerated with card 1 reworded; lec_2 is untouched.
     regenerate_lec_1(output_dir)
 
     log = import_package(collection, export_course(output_dir, COURSE, "anki").path)
 
-    assert len(log.new) == 0
+    assert len(log.new) == 0 and len(log.updated) == 1
     assert collection.note_count() == CARDS_PER_COURSE
     after = notes(collection)
-    fronts = {note.fields[0] for note in after.values()}
-    assert "Which idea does lec_1 call concept 1?" in fronts
-    assert "What is concept 1 of lec_1?" not in fronts
-    assert after[edited.guid].fields[1] == "My own words."
-    assert after[edited.guid].mod == int(STUDENT_EDIT)
-    lec_2 = [n for n in after.values() if "lec_2" in n.tags]
-    assert {n.mod for n in lec_2 if n.guid != edited.guid} == {int(JANUARY)}
+    reworded = next(n for n in after.values() if n.fields[0].startswith("Which idea"))
+    assert reworded.fields[0] == "Which idea does lec_1 call concept 1?"
+    assert reworded.mod == int(datetime.fromisoformat(FEBRUARY).timestamp())
+    assert not any(n.fields[0] == "What is concept 1 of lec_1?" for n in after.values())
+    for guid in (in_other_lecture, in_same_lecture):
+        assert after[guid].fields[1] == "My own words."
+        assert after[guid].mod == int(STUDENT_EDIT)
+    untouched = [
+        n
+        for n in after.values()
+        if n.guid not in {reworded.guid, in_other_lecture, in_same_lecture}
+    ]
+    assert {n.mod for n in untouched} == {int(JANUARY)}
+
+
+def test_without_a_previous_export_notes_take_their_lectures_time(
+    output_dir: Path,
+    tmp_path: Path,
+    collection,  # type: ignore[no-untyped-def]
+) -> None:
+    regenerate_lec_1(output_dir)
+
+    import_package(
+        collection, export_course(output_dir, COURSE, "anki", tmp_path / "new.apkg").path
+    )
+
+    times = {n.guid: n.mod for n in notes(collection).values() if "lec_1" in n.tags}
+    assert set(times.values()) == {int(datetime.fromisoformat(FEBRUARY).timestamp())}
+    others = {n.mod for n in notes(collection).values() if "lec_1" not in n.tags}
+    assert others == {int(JANUARY)}
