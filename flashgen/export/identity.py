@@ -75,9 +75,9 @@ def deck_name(*names: str) -> str:
 def changed_at(metadata: OutputMetadata) -> float | None:
     """When the file holding the item was last written, as a Unix time; None if unknown.
 
-    Anki overwrites an existing note on re-import only when the incoming note is newer, so this
-    time must move when the item changes and stay put otherwise: the course's newest time would
-    make every note look changed after any one lecture was regenerated.
+    The time a new or changed note gets (anki_history.py keeps an unchanged note's time). Not the
+    course's newest time: that would make every note look changed after any one lecture was
+    regenerated, and Anki overwrites a note on re-import whenever the incoming one is newer.
     """
     try:
         return datetime.fromisoformat(metadata.generated_at).timestamp()
