@@ -1,19 +1,24 @@
 """Anki package (.apkg): one deck per course, a sub-deck per lecture, one note per flashcard.
 
 Re-importing an updated export updates notes instead of duplicating them, because every id Anki
-matches on is derived from flashgen's own ids: the note GUID from course and card id, deck ids
-from course and lecture, the model id from a fixed name.
+matches on is stable: the note GUID from the card's identity (identity.py: course, lecture, type
+and key term, so a reworded or regenerated card updates its note), deck ids from course and
+lecture, the model id from a fixed name. Each note's modification time is when that card last
+changed (anki_history.py): Anki only overwrites a note with a newer one, so a re-import leaves a
+student's edits of unchanged cards alone.
 """
 
 from __future__ import annotations
 
 import zipfile
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import genanki
 
+from flashgen.export.anki_history import content, note_time, previous_notes
 from flashgen.export.base import ExportResult
+from flashgen.export.identity import card_identities, changed_at, deck_name, note_guid
 from flashgen.export.reader import CourseOutput
 from flashgen.export.render import card_back_parts, stable_int, tags, to_html
 from flashgen.models import Flashcard
@@ -49,42 +54,66 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def write_anki(course: CourseOutput, path: Path, result: ExportResult) -> None:
-    course_deck = genanki.Deck(stable_int(f"flashgen:deck:{course.id}"), _deck_name(course.name))
+    course_deck = genanki.Deck(stable_int(f"flashgen:deck:{course.id}"), deck_name(course.name))
     decks = [course_deck]
     seen: dict[str, str] = {}
+    times: list[float] = []
+    # result.path is where the export lands; ``path`` is only the temporary file beside it.
+    history = previous_notes(result.path)
     for lecture in course.lectures:
         if lecture.flashcards is None or not lecture.flashcards.flashcards:
             continue
         deck = genanki.Deck(
             stable_int(f"flashgen:deck:{course.id}/{lecture.id}"),
-            f"{_deck_name(course.name)}::{_deck_name(lecture.id)}",
+            deck_name(course.name, lecture.id),
         )
+        changed = changed_at(lecture.flashcards.metadata)
+        identities = card_identities(course.id, lecture.id, lecture.flashcards.flashcards)
         for card in lecture.flashcards.flashcards:
-            guid = genanki.guid_for(course.id, card.id)
-            if guid in seen:
+            if card.id in seen:
                 result.skip(
-                    f"{lecture.id} card {card.id}", f"duplicate card id (also in {seen[guid]})"
+                    f"{lecture.id} card {card.id}", f"duplicate card id (also in {seen[card.id]})"
                 )
                 continue
-            seen[guid] = lecture.id
-            deck.add_note(
-                _note(card, guid, tags(course.id, lecture.id, card.context), result.cards)
-            )
+            seen[card.id] = lecture.id
+            labels = tags(course.id, lecture.id, card.context)
+            guid = note_guid(identities[card.id])
+            fields = [to_html(card.question), _back(card)]
+            own = note_time(history.get(guid), content(fields, labels), changed)
+            deck.add_note(_note(fields, guid, labels, result.cards, own))
             result.cards += 1
         decks.append(deck)
+        times.extend([changed] if changed is not None else [])
         result.lectures += 1
     raw = path.with_name(path.name + ".raw")
     try:
-        genanki.Package(decks).write_to_file(str(raw), timestamp=_timestamp(course))
+        # The package time only seeds note and card row ids (Anki matches notes on GUID) and
+        # dates the model; the newest lecture keeps an unchanged export byte-identical.
+        genanki.Package(decks).write_to_file(str(raw), timestamp=max(times, default=None))
         _repack(raw, path)
     finally:
         raw.unlink(missing_ok=True)
 
 
-def _note(card: Flashcard, guid: str, labels: list[str], due: int) -> genanki.Note:
-    return genanki.Note(
+class _DatedNote(genanki.Note):  # type: ignore[misc]
+    """A note with its own modification time; genanki gives every note the package's time."""
+
+    def __init__(self, changed: float | None, **fields: Any) -> None:
+        super().__init__(**fields)
+        self.changed = changed
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        own = timestamp if self.changed is None else self.changed
+        super().write_to_db(cursor, own, deck_id, id_gen)
+
+
+def _note(
+    fields: list[str], guid: str, labels: list[str], due: int, changed: float | None
+) -> genanki.Note:
+    return _DatedNote(
+        changed,
         model=MODEL,
-        fields=[to_html(card.question), _back(card)],
+        fields=fields,
         tags=labels,
         guid=guid,
         # New cards are studied in due order; this keeps the lecture's order instead of Anki's.
@@ -104,29 +133,6 @@ def _back(card: Flashcard) -> str:
                 f'<div class="part"><span class="label">{label}:</span> {to_html(text)}</div>'
             )
     return "\n".join(parts)
-
-
-def _deck_name(name: str) -> str:
-    # "::" separates sub-decks in Anki; inside one name it would invent an extra level.
-    return " ".join(name.replace("::", ":").split()) or "flashgen"
-
-
-def _timestamp(course: CourseOutput) -> float | None:
-    """When the newest flashcards were generated, used as the notes' creation and change time.
-
-    genanki defaults to now, which makes every export differ and, because Anki only overwrites a
-    note with a newer one, would clobber a student's own edits on each re-import. ``None`` (no
-    parsable ``generated_at``) falls back to genanki's now.
-    """
-    stamps = []
-    for lecture in course.lectures:
-        if lecture.flashcards is None:
-            continue
-        try:
-            stamps.append(datetime.fromisoformat(lecture.flashcards.metadata.generated_at))
-        except ValueError:
-            continue
-    return max(s.timestamp() for s in stamps) if stamps else None
 
 
 def _repack(source: Path, target: Path) -> None:

@@ -3,11 +3,20 @@
 Text is sent as ``[html]`` so that a ``<`` or ``&`` in generated text shows as written; answers
 Moodle compares with what a student types (short answers, matching choices) stay plain text.
 Escaping follows Moodle's own exporter (qformat_gift::repchar): backslash, ``~ = # { } :``, and
-newlines as ``\\n`` because a blank line ends a question.
+newlines as ``\\n`` because a blank line ends a question. Two more things Moodle's importer
+(qformat_gift::readquestion) reads into plain text, which GIFT has no escape for:
+
+- ``->`` anywhere in an answer block that has an ``=`` makes the question a matching question.
+  HTML text carries it as ``-&gt;``; a short answer, compared with what the student types,
+  gets ``-*>``: ``*`` is the short-answer wildcard, so ``->`` still matches (a literal ``*``
+  is written ``\\*``, the short-answer escape).
+- A leading ``%n%`` is an answer weight. HTML text carries the ``%`` as ``&#37;``; a short
+  answer gets an explicit ``%100%`` in front, after which the rest is taken as written.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flashgen.export.base import ExportResult
@@ -24,6 +33,8 @@ from flashgen.models import (
 )
 
 _RESERVED = {"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}", ":": "\\:"}
+# Moodle's giftanswerweightregex: what it takes for a weight at the start of an answer.
+_WEIGHT = re.compile(r"%-*[0-9]{1,2}\.?[0-9]*%")
 _ESCAPES = str.maketrans({**_RESERVED, "\n": "\\n"})
 
 
@@ -87,7 +98,7 @@ def _choices(question: ChoiceQuestion) -> list[str]:
         right = _percent(100 / len(correct))
         wrong = _percent(-100 / (len(question.options) - len(correct)))
         marks = {key: f"~%{right if key in correct else wrong}%" for key in question.options}
-    return [f"{marks[key]}{_html(text)}" for key, text in sorted(question.options.items())]
+    return [f"{marks[key]}{_html_answer(text)}" for key, text in sorted(question.options.items())]
 
 
 def _percent(value: float) -> str:
@@ -102,7 +113,7 @@ _BLANK_MARK = "\ue000"
 
 def _missing_word(question: FillInBlankQuestion, feedback: str) -> str:
     """The answer braces stand where the blank is; Moodle draws the blank there."""
-    answers = " ".join(f"={_plain(a)}" for a in question.accepted_answers)
+    answers = " ".join(f"={_short_answer(a)}" for a in question.accepted_answers)
     braces = f"{{{answers} {feedback}}}"
     text = question.question_text.replace(_BLANK_MARK, "")
     if BLANK not in text:
@@ -112,6 +123,18 @@ def _missing_word(question: FillInBlankQuestion, feedback: str) -> str:
 
 def _html(text: str) -> str:
     return escape(to_html(text))
+
+
+def _html_answer(text: str) -> str:
+    """An option: HTML, with a leading ``%`` as an entity so Moodle reads no weight into it."""
+    markup = to_html(text)
+    return escape("&#37;" + markup[1:] if markup.startswith("%") else markup)
+
+
+def _short_answer(text: str) -> str:
+    """An accepted short answer: plain text Moodle compares with the student's, see above."""
+    answer = _plain(text).replace("*", "\\*").replace("->", "-*>")
+    return f"%100%{answer}" if _WEIGHT.match(answer) else answer
 
 
 def _plain(text: str) -> str:

@@ -195,8 +195,7 @@ def _matching(
     # Every prompt offers the same distinct answers, sorted so their order gives nothing away.
     distinct = sorted({right for _, right in pairs}, key=str.casefold)
     answers = {right: f"{ident}_m{index}" for index, right in enumerate(distinct)}
-    share = f"{100 / len(pairs):.2f}"
-    for index, (left, right) in enumerate(pairs):
+    for index, ((left, right), share) in enumerate(zip(pairs, _shares(len(pairs)), strict=True)):
         response_ident = f"response_{ident}_{index}"
         response = ET.SubElement(presentation, "response_lid", ident=response_ident)
         _mattext(response, left, texttype="text/plain")
@@ -205,17 +204,22 @@ def _matching(
             _mattext(
                 ET.SubElement(render, "response_label", ident=answer_ident), text, "text/plain"
             )
-        condition = _score(processing, share, continue_=None, action="Add")
+        # QTI 1.2 stops at the first condition that holds unless it says continue="Yes" (the
+        # default is "No"): without it, tools other than Canvas score one pair and stop.
+        condition = _score(processing, share, continue_="Yes", action="Add")
         _varequal(condition, response_ident, answers[right])
     return list(answers.values())
 
 
-def _score(
-    processing: ET.Element, value: str, continue_: str | None, action: str = "Set"
-) -> ET.Element:
+def _shares(count: int) -> list[str]:
+    """``count`` scores in hundredths that add up to exactly 100 (33.34 + 33.33 + 33.33)."""
+    base, extra = divmod(10_000, count)
+    return [f"{(base + (index < extra)) / 100:.2f}" for index in range(count)]
+
+
+def _score(processing: ET.Element, value: str, continue_: str, action: str = "Set") -> ET.Element:
     """Append a respcondition that sets (or adds to) SCORE; return its empty conditionvar."""
-    attributes = {"continue": continue_} if continue_ else {}
-    condition = ET.SubElement(processing, "respcondition", attributes)
+    condition = ET.SubElement(processing, "respcondition", {"continue": continue_})
     conditionvar = ET.SubElement(condition, "conditionvar")
     ET.SubElement(condition, "setvar", action=action, varname="SCORE").text = value
     return conditionvar

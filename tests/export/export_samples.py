@@ -5,6 +5,8 @@ Imported by the export tests (pytest puts this folder on sys.path); the fixture 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -50,6 +52,7 @@ def card(lecture: str, index: int, question: str | None = None) -> Flashcard:
     return Flashcard(
         id=f"{COURSE}-{lecture}-c{index}",
         type="concept",
+        term=f"Concept {index}",
         question=question or f"What is concept {index} of {lecture}?",
         answers=Answers(
             concise=f"Concept {index} is $x^2$ for {lecture}.",
@@ -159,6 +162,19 @@ def quiz_file(lecture: str, level: int, items: list[QuizQuestion]) -> QuizFile:
         ),
         questions=items,
     )
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV/TSV export as Anki reads it: the "#key:value" file headers, then the rows named by
+    "#columns:". Returns (header lines, rows)."""
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    count = next(i for i, line in enumerate(lines) if line.startswith("#columns:")) + 1
+    delimiter = "\t" if "#separator:Tab" in lines[0] else ","
+    names = next(csv.reader([lines[count - 1].removeprefix("#columns:")], delimiter=delimiter))
+    body = io.StringIO("".join(lines[count:]), newline="")
+    rows = list(csv.DictReader(body, fieldnames=names, delimiter=delimiter))
+    return [line.rstrip("\r\n") for line in lines[:count]], rows
 
 
 def write_model(path: Path, model: FlashcardFile | QuizFile) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pytest
-from export_samples import COURSE, bare_card, flashcard_file
+from export_samples import COURSE, bare_card, flashcard_file, read_table
 
 from flashgen.export import export_course
 from flashgen.export.render import card_back_parts
@@ -32,7 +30,6 @@ def test_csv_back_of_a_bare_card_has_no_empty_labels(tmp_path: Path) -> None:
     store = OutputStore(tmp_path, COURSE)
     store.save_flashcards("lec_1", flashcard_file("lec_1", [bare_card("lec_1", 0)]))
     path = export_course(tmp_path, COURSE, "csv").path
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    back = rows[1][1]
+    back = read_table(path)[1][0]["Back"]
     assert "Term 0 is what lec_1 defines." in back
     assert "Analogy" not in back and "None" not in back

@@ -5,12 +5,12 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-import genanki
 import pytest
 from export_samples import CARDS_PER_COURSE, COURSE, TRICKY
 
 from flashgen.export import export_course
 from flashgen.export.anki import MODEL_KEY
+from flashgen.export.identity import note_guid
 from flashgen.export.render import stable_int
 
 
@@ -34,7 +34,7 @@ def test_one_note_per_card_with_front_back_and_tags(collection: sqlite3.Connecti
     rows = collection.execute("SELECT guid, mid, tags, flds FROM notes ORDER BY id").fetchall()
     assert len(rows) == CARDS_PER_COURSE
     guid, mid, tags, fields = rows[0]
-    assert guid == genanki.guid_for(COURSE, "algo-101-lec_1-c0")
+    assert guid == note_guid(f"{COURSE}/lec_1/concept/concept0")
     assert mid == stable_int(MODEL_KEY)
     assert tags.split() == ["algo-101", "lec_1", "Sorting_algorithms"]
     front, back = fields.split("\x1f")
@@ -87,3 +87,13 @@ def test_duplicate_card_ids_are_skipped(output_dir: Path, tmp_path: Path) -> Non
     assert [(s.item, s.reason) for s in result.skipped] == [
         ("lec_2 card algo-101-lec_1-c0", "duplicate card id (also in lec_1)")
     ]
+
+
+def test_a_damaged_previous_export_is_replaced(output_dir: Path, tmp_path: Path) -> None:
+    # The previous export at the destination dates unchanged notes; one that cannot be read
+    # is simply no record.
+    destination = tmp_path / "course.apkg"
+    destination.write_bytes(b"not a zip")
+    result = export_course(output_dir, COURSE, "anki", destination=destination)
+    rows = open_collection(result.path, tmp_path).execute("SELECT mod FROM notes").fetchall()
+    assert len(rows) == CARDS_PER_COURSE

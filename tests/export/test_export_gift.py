@@ -6,27 +6,11 @@ from pathlib import Path
 
 import pytest
 from export_samples import COURSE, QUESTIONS_PER_QUIZ, QUIZZES_PER_COURSE
+from gift_reader import Question, moodle_post, moodle_pre, read_gift, short_answer_accepts
 
 from flashgen.export import export_course
 from flashgen.export.gift import category_path, escape, question_block
 from flashgen.models import ChoiceQuestion, FillInBlankQuestion
-
-# Moodle's qformat_gift::escapedchar_pre/post, ported: how the importer undoes our escaping.
-_MOODLE_ESCAPES = {"\\:": "\x01", "\\#": "\x02", "\\=": "\x03", "\\{": "\x04", "\\}": "\x05",
-                   "\\~": "\x06", "\\n": "\x07"}  # fmt: skip
-
-
-def moodle_pre(text: str) -> str:
-    text = text.replace("\\\\", "\x00")
-    for escaped, placeholder in _MOODLE_ESCAPES.items():
-        text = text.replace(escaped, placeholder)
-    return text.replace("\x00", "\\")
-
-
-def moodle_post(text: str) -> str:
-    for escaped, placeholder in _MOODLE_ESCAPES.items():
-        text = text.replace(placeholder, "\n" if escaped == "\\n" else escaped[1])
-    return text
 
 
 @pytest.mark.parametrize(
@@ -160,3 +144,68 @@ def test_markup_is_shown_as_text_but_short_answers_stay_plain() -> None:
 
 def test_category_names_keep_their_slashes() -> None:
     assert category_path("c", "lec 1/2", "Level 1") == "c/lec 1//2/Level 1"
+
+
+def weights(question: Question) -> dict[str, float]:
+    return {answer.text: answer.weight for answer in question.answers}
+
+
+def test_moodle_reads_every_question_as_its_type(output_dir: Path) -> None:
+    content = export_course(output_dir, COURSE, "gift").path.read_text(encoding="utf-8")
+    categories, questions = read_gift(content)
+    assert len(categories) == QUIZZES_PER_COURSE
+    kinds = {q.name.rsplit("-", 1)[1]: q.qtype for q in questions}
+    assert kinds == {
+        "mcq": "multichoice",
+        "mca": "multichoice",
+        "tf": "truefalse",
+        "fib": "shortanswer",
+        "match": "match",
+        "cat": "match",
+    }
+    mcq = next(q for q in questions if q.name == "lec_1-L1-mcq")
+    assert mcq.text == "Which sort is stable: a {b} ~c =d #e :f?"
+    assert weights(mcq) == {"Quicksort": 0, "Merge sort": 1, "Heapsort": 0, "Selection": 0}
+    match = next(q for q in questions if q.name == "lec_1-L1-match")
+    assert match.pairs[2] == ("Counting sort -> k", "O(n + k)")
+
+
+def fill_in(*answers: str) -> FillInBlankQuestion:
+    return FillInBlankQuestion(
+        id="q",
+        type="fill_in_blank",
+        question_text="Git moves HEAD along ____ when you commit.",
+        accepted_answers=list(answers),
+        explanation="A -> B means B follows A; 50% of people # forget.",
+        difficulty_level=1,
+        source_flashcard_ids=["c"],
+    )
+
+
+def test_an_arrow_in_a_short_answer_does_not_make_a_matching_question() -> None:
+    (question,) = read_gift(question_block(fill_in("main -> feature", "a*b")))[1]
+
+    assert question.qtype == "shortanswer"
+    assert question.general_feedback == "A -> B means B follows A; 50% of people # forget."
+    first, second = (answer.text for answer in question.answers)
+    assert short_answer_accepts(first, "main -> feature")
+    assert short_answer_accepts(second, "a*b") and not short_answer_accepts(second, "axb")
+
+
+def test_a_leading_percentage_is_not_read_as_a_weight() -> None:
+    (short,) = read_gift(question_block(fill_in("%25% of it", "%x")))[1]
+    assert weights(short) == {"%25% of it": 1, "%x": 1}
+
+    choice = ChoiceQuestion(
+        id="q",
+        type="mcq",
+        question_text="How much?",
+        options={"A": "%25% of cases", "B": "%100% always", "C": "none", "D": "half -> more"},
+        correct_answer=["C"],
+        explanation="x",
+        difficulty_level=1,
+        source_flashcard_ids=["c"],
+    )
+    (read,) = read_gift(question_block(choice))[1]
+    assert read.qtype == "multichoice"
+    assert weights(read) == {"%25% of cases": 0, "%100% always": 0, "none": 1, "half -> more": 0}

@@ -110,7 +110,7 @@ def test_question_types_and_scoring(package: dict[str, ET.Element]) -> None:
     assert [v.text[-1] for v in mca.iter(f"{Q}varequal") if v not in mca] == ["C", "D"]  # type: ignore[index]
     assert scored("tf")[0][1].endswith("_true")
     assert scored("fib") == [("100", "stable order-preserving")]
-    assert [score for score, _ in scored("match")] == ["33.33"] * 3
+    assert [score for score, _ in scored("match")] == ["33.34", "33.33", "33.33"]
     assert len(scored("cat")) == 3
 
 
@@ -157,3 +157,84 @@ def test_duplicate_question_ids_in_one_quiz_are_skipped(output_dir: Path) -> Non
 
     assert result.questions == QUIZZES_PER_COURSE * QUESTIONS_PER_QUIZ - 1
     assert [s.item for s in result.skipped] == ["lec_1/quiz_level_1.json question lec_1-L1-mcq"]
+
+
+def score(item: ET.Element, answers: dict[str, set[str]]) -> float:
+    """QTI 1.2 response processing (ASI spec, section 3.9): conditions are tried in order; one
+    that holds applies its setvar and ends processing unless it says continue="Yes"."""
+
+    def holds(test: ET.Element) -> bool:
+        tag = test.tag.removeprefix(Q)
+        if tag == "varequal":
+            return (test.text or "") in answers.get(test.get("respident", ""), set())
+        if tag == "other":
+            return True
+        if tag == "not":
+            return not all(holds(child) for child in test)
+        if tag == "and":
+            return all(holds(child) for child in test)
+        # conditionvar: its children are alternatives for one response, or a single test.
+        return any(holds(child) for child in test)
+
+    total = 0.0
+    for condition in item.iter(f"{Q}respcondition"):
+        conditionvar = condition.find(f"{Q}conditionvar")
+        if conditionvar is None or not holds(conditionvar):
+            continue
+        setvar = condition.find(f"{Q}setvar")
+        if setvar is not None:
+            value = float(setvar.text or 0)
+            total = total + value if setvar.get("action") == "Add" else value
+        if condition.get("continue", "No") != "Yes":
+            break
+    return round(total, 2)
+
+
+def matching_answers(item: ET.Element, right: int) -> dict[str, set[str]]:
+    """The right answer for the first ``right`` prompts, a wrong one for the rest."""
+    answers: dict[str, set[str]] = {}
+    conditions = [
+        c.find(f"{Q}conditionvar/{Q}varequal")
+        for c in item.iter(f"{Q}respcondition")
+        if c.find(f"{Q}setvar") is not None
+    ]
+    for index, varequal in enumerate(v for v in conditions if v is not None):
+        response = varequal.get("respident", "")
+        choices = [
+            label.get("ident", "")
+            for label in item.iter(f"{Q}response_label")
+            if label.get("ident", "").rsplit("_m", 1)[0] == item.get("ident")
+        ]
+        wrong = next(c for c in choices if c != varequal.text)
+        answers[response] = {(varequal.text or "") if index < right else wrong}
+    return answers
+
+
+@pytest.mark.parametrize("suffix", ["match", "cat"])
+def test_matching_scores_every_pair_and_adds_up_to_100(
+    package: dict[str, ET.Element], suffix: str
+) -> None:
+    item = items_by_suffix(package, "lec_1-L2")[suffix]
+    shares = [float(s.text or 0) for s in item.iter(f"{Q}setvar") if s.get("action") == "Add"]
+    assert sum(shares) == 100 and len(shares) == 3
+    assert score(item, matching_answers(item, right=3)) == 100
+    assert score(item, matching_answers(item, right=2)) == 66.67
+    assert score(item, matching_answers(item, right=0)) == 0
+
+
+def test_choice_scoring(package: dict[str, ET.Element]) -> None:
+    items = items_by_suffix(package, "lec_1-L1")
+    mcq, mca = items["mcq"].get("ident"), items["mca"].get("ident")
+    assert score(items["mcq"], {"response1": {f"{mcq}_B"}}) == 100
+    assert score(items["mcq"], {"response1": {f"{mcq}_A"}}) == 0
+    assert score(items["mca"], {"response1": {f"{mca}_A", f"{mca}_B"}}) == 100
+    assert score(items["mca"], {"response1": {f"{mca}_A", f"{mca}_B", f"{mca}_C"}}) == 0
+    assert score(items["fib"], {"response1": {"order-preserving"}}) == 100
+
+
+@pytest.mark.parametrize("count", [2, 3, 6, 7, 9])
+def test_shares_add_up_to_exactly_100(count: int) -> None:
+    from flashgen.export.qti import _shares
+
+    shares = _shares(count)
+    assert len(shares) == count and sum(round(float(s) * 100) for s in shares) == 10_000
