@@ -170,8 +170,10 @@ class RunSummary:
             ("cost", _cost_line(self)),
             (
                 "rejected",
-                f"{sum(len(t.rejected) for t in self.tasks.values())} generated items "
-                "failed validation (reasons in run_report.json)",
+                # The LLM path rejects items that fail validation; the offline generator
+                # records each place where no honest card or question could be made.
+                f"{sum(len(t.rejected) for t in self.tasks.values())} items left out "
+                "(each reason in run_report.json)",
             ),
             ("retries", str(self.retries)),
             ("hedged calls", str(self.hedges)),
@@ -193,7 +195,8 @@ class RunSummary:
                 found[lecture] = "no cards"
             else:
                 levels = ", ".join(str(lvl) for lvl in missing)
-                found[lecture] = f"{cards} cards, no questions at level {levels}"
+                noun = "card" if cards == 1 else "cards"
+                found[lecture] = f"{cards} {noun}, no questions at level {levels}"
         return found
 
     def render(self, console: Console) -> None:
