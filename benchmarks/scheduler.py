@@ -1,7 +1,7 @@
 """Scheduler benchmark: ``python -m benchmarks.scheduler [--quick] [--markdown FILE]``.
 
 Runs the seed example and a large course against the simulated server (``benchmarks.sim``) on a
-virtual clock (``benchmarks.vclock``): simulated seconds cost no wall time, runs are exactly
+virtual clock (``tests.vclock``): simulated seconds cost no wall time, runs are exactly
 reproducible, and every strategy meets the same latency for the same call. Each run is measured
 against the lower bound
 
@@ -80,8 +80,8 @@ from benchmarks.harness import (
 )
 from benchmarks.sim import CallRecord, LatencyModel, ServerLimits, SimProvider, SimTime
 from benchmarks.simgen import mean_output_tokens_per_call
-from benchmarks.vclock import VirtualClockLoop
 from flashgen.ratelimit import RateLimits
+from tests.vclock import VirtualClockLoop
 
 CONCURRENCY = 10  # flashgen's default --max-concurrency
 ADAPTATION_SECONDS = 60.0  # "steady" rates count from this long after the first 429
@@ -510,9 +510,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argument_parser("python -m benchmarks.scheduler", __doc__)
-    parser.add_argument(
-        "--seeds", type=int, default=20, help="latency seeds for the seed example"
-    )
+    parser.add_argument("--seeds", type=int, default=20, help="latency seeds for the seed example")
     parser.add_argument("--lectures", type=int, default=200, help="lectures in the large course")
     parser.add_argument("--quick", action="store_true", help="σ=0.5 only, one seed")
     parser.add_argument(

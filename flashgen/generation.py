@@ -244,9 +244,6 @@ class LLMGenerator:
         # costs more than a plain input token. The system text is the shared part.
         return Prompt(f"{SYSTEM_PROMPT}\n\n{system}", (Message("user", task),))
 
-    def flashcard_prompt(self, chunk: Chunk, ctx: GenerationContext) -> str:
-        return self.flashcard_messages(chunk, ctx).text
-
     def flashcard_request(self, chunk: Chunk, ctx: GenerationContext) -> CompletionRequest:
         """The first request of a flashcard task, as sent (for estimates)."""
         prompt = self.flashcard_messages(chunk, ctx)
@@ -333,9 +330,6 @@ class LLMGenerator:
             f"{SYSTEM_PROMPT}\n\n{system}",
             (Message("user", shared, cache_breakpoint=True), Message("user", task)),
         )
-
-    def quiz_prompt(self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext) -> str:
-        return self.quiz_messages(cards, level, ctx).text
 
     def quiz_request(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext

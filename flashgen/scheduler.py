@@ -41,8 +41,7 @@ import math
 import random
 import statistics
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from flashgen.errors import (
@@ -137,14 +136,6 @@ class PrioritySlots:
         self._order = itertools.count()
         self._alarm = _Alarm(self._admit, sleep)
         self._closed: Callable[[], BaseException] | None = None
-
-    @asynccontextmanager
-    async def slot(self, priority: Priority = ()) -> AsyncIterator[None]:
-        await self.acquire(priority)
-        try:
-            yield
-        finally:
-            self.release()
 
     def now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()

@@ -93,8 +93,8 @@ def prompt_reply(prompt: str) -> str:
         words = sorted(set(re.findall(r"[A-Za-z]{6,}", text)))[:count] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
     ids = _CARD_LINE.findall(prompt)
-    asked = int(quiz.group(1))
-    return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(asked)]})
+    wanted = int(quiz.group(1))
+    return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(wanted)]})
 
 
 @dataclass

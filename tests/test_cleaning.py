@@ -196,7 +196,13 @@ def real_lectures() -> list[Path]:
     )
 
 
-@pytest.fixture(params=real_lectures() or [None], ids=lambda p: p.name if p else "absent")
+def lecture_params() -> list[Path | None]:
+    """Every real lecture, or one ``None`` (the fixture then skips) when they are absent."""
+    found: list[Path | None] = list(real_lectures())
+    return found or [None]
+
+
+@pytest.fixture(params=lecture_params(), ids=lambda p: p.name if p else "absent")
 def real_cleaned(request: pytest.FixtureRequest) -> tuple[Path, list[Block]]:
     path = request.param
     if path is None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,7 +18,7 @@ from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import FatalProviderError
 from flashgen.events import Event, TaskUpdate
 from flashgen.extract import extract
-from flashgen.generation import Generated, GenerationContext, LLMGenerator
+from flashgen.generation import Generated, GenerationContext, Generator, LLMGenerator
 from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import CompletionRequest
@@ -39,19 +39,19 @@ def lectures(count: int, chunks: int) -> list[PreparedLecture]:
 
 
 def coordinator(
-    tmp_path: Path, generator: object, events: list[Event] | None = None, **options: object
+    tmp_path: Path, generator: Generator, events: list[Event] | None = None, **options: Any
 ) -> Coordinator:
     course = Course(id="c", path=tmp_path, name="Course")
     sink = events if events is not None else []
     return Coordinator(
         course,
         generator,
-        OutputStore(tmp_path / "out", "c"),  # type: ignore[arg-type]
+        OutputStore(tmp_path / "out", "c"),
         sink.append,
         language="English",
         clock=lambda: FIXED_TIME,
         **options,
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_concurrency_cap_is_never_exceeded_and_is_reached(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from flashgen.cache import TaskCache
 from flashgen.chunking import chunk_blocks
@@ -64,7 +65,7 @@ class FaultyProvider:
     async def complete(self, request: CompletionRequest) -> Completion:
         self.calls.append(request)
         await asyncio.sleep(self.delay)
-        stop = "end"
+        stop: Literal["end", "max_tokens", "other"] = "end"
         text = model_reply(request)
         if self._random.random() < self.share:
             fault = self._random.choice(["429", "503", "timeout", "malformed", "truncated"])
@@ -83,7 +84,7 @@ class FaultyProvider:
             usage=Usage(input_tokens=10, output_tokens=5),
             model=self.model,
             stop_reason=stop,
-        )  # type: ignore[arg-type]
+        )
 
     async def aclose(self) -> None:
         return None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flashgen.models import FlashcardFile, QuizFile
 from flashgen.schema import DATA_DIR, output_schemas, render, write_schemas
@@ -48,7 +49,7 @@ def test_version_1_files_with_every_facet_still_read() -> None:
     """Files written before schema version 2 (no schema_version, all facets) load as they are."""
     from flashgen.models import OUTPUT_SCHEMA_VERSION, FlashcardFile
 
-    old = {
+    old: dict[str, Any] = {
         "metadata": {
             "course_id": "c",
             "course_name": "C",

@@ -50,7 +50,6 @@ class RateLimitHints:
     output_tokens_remaining: int | None = None
     tokens_limit: int | None = None
     tokens_remaining: int | None = None
-    reset_seconds: float | None = None
 
 
 @dataclass(frozen=True)

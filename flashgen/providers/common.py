@@ -17,7 +17,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -434,55 +433,18 @@ _COUNT_HEADERS: dict[str, str] = {
     "x-ratelimit-limit-tokens": "tokens_limit",
     "x-ratelimit-remaining-tokens": "tokens_remaining",
 }
-# First one present wins: the request bucket is the one a scheduler paces by.
-_RESET_HEADERS = (
-    "anthropic-ratelimit-requests-reset",
-    "x-ratelimit-reset-requests",
-    "anthropic-ratelimit-tokens-reset",
-    "anthropic-ratelimit-input-tokens-reset",
-    "anthropic-ratelimit-output-tokens-reset",
-    "x-ratelimit-reset-tokens",
-)
 
 
-def parse_rate_limit_headers(
-    headers: Mapping[str, str], now: datetime | None = None
-) -> RateLimitHints:
-    """Limits, remaining counts and reset time the server announced; malformed ones are skipped."""
+def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHints:
+    """Limits and remaining counts the server announced; malformed ones are skipped. (Reset times
+    are not read: the limiter refills its buckets at the announced rate, which needs no reset.)"""
     lowered = _lower(headers)
     counts = {
         hint: count
         for header, hint in _COUNT_HEADERS.items()
         if (count := _as_int(lowered.get(header))) is not None
     }
-    reset = next(
-        (
-            seconds
-            for header in _RESET_HEADERS
-            if (seconds := _reset_seconds(lowered.get(header), now)) is not None
-        ),
-        None,
-    )
-    return RateLimitHints(**counts, reset_seconds=reset)
-
-
-def _reset_seconds(value: str | None, now: datetime | None) -> float | None:
-    """Anthropic sends an RFC 3339 time, OpenAI a duration, some compatible servers seconds."""
-    if not value:
-        return None
-    duration = parse_duration(value)
-    if duration is None:
-        duration = _as_float(value)
-    if duration is not None:
-        return max(duration, 0.0)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    reference = now.timestamp() if now is not None else time.time()
-    return max(moment.timestamp() - reference, 0.0)
+    return RateLimitHints(**counts)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

@@ -97,8 +97,8 @@ def test_a_provider_run_writes_every_lecture_at_every_level(
     assert report["totals"]["tasks"]["failed"] == 0
     assert len(seen) == report["totals"]["tasks"]["succeeded"]  # one call per task
 
-    written = "".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
-    assert FAKE_KEY not in written and FAKE_KEY not in output
+    saved = "".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
+    assert FAKE_KEY not in saved and FAKE_KEY not in output
 
 
 @pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.name)

@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from export_samples import card as sample_card
+from export_samples import questions as sample_questions
 from pytest_httpserver import HTTPServer
 
 from flashgen.errors import FlashgenError
@@ -34,8 +36,6 @@ from flashgen.models import (
 from flashgen.pricing import PriceTable
 from flashgen.providers.base import CompletionRequest, Provider
 from flashgen.scheduler import Priority
-from tests.export.export_samples import card as sample_card
-from tests.export.export_samples import questions as sample_questions
 
 from . import wire_rules
 from .fake_api import WIRES, Wire
