@@ -17,7 +17,7 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -423,6 +423,8 @@ class Coordinator:
                     error=exc.message,
                     level=level,
                     seconds=time.perf_counter() - started,
+                    usage=exc.usage,
+                    calls=exc.calls,
                 )
             )
             return None, TaskResult(task_id, ok=False, error=exc.message)
@@ -430,10 +432,21 @@ class Coordinator:
             if isinstance(exc, FatalProviderError):
                 # Auth and quota errors would fail every other call the same way.
                 self._stop_reason = self._stop_reason or f"not run: {exc.message}"
-            return None, self._failed(phase, lecture_id, task_id, level, str(exc), started)
+            failure = TaskUpdate(
+                phase,
+                lecture_id,
+                task_id,
+                "failed",
+                error=str(exc),
+                level=level,
+                usage=exc.usage,
+                calls=exc.calls,
+            )
+            return None, self._failed(failure, started)
         except Exception as exc:  # a bug in one task must not sink the run; it is reported
             error = f"{type(exc).__name__}: {exc}"
-            return None, self._failed(phase, lecture_id, task_id, level, error, started)
+            failure = TaskUpdate(phase, lecture_id, task_id, "failed", error=error, level=level)
+            return None, self._failed(failure, started)
         if self.cache is not None:
             self.cache.put(key, phase, task_id, result.items)
         self.emit(
@@ -472,27 +485,9 @@ class Coordinator:
             return self._stop_reason
         return ""
 
-    def _failed(
-        self,
-        phase: Phase,
-        lecture_id: str,
-        task_id: str,
-        level: int | None,
-        error: str,
-        started: float,
-    ) -> TaskResult:
-        self.emit(
-            TaskUpdate(
-                phase,
-                lecture_id,
-                task_id,
-                "failed",
-                error=error,
-                seconds=time.perf_counter() - started,
-                level=level,
-            )
-        )
-        return TaskResult(task_id, ok=False, error=error)
+    def _failed(self, failure: TaskUpdate, started: float) -> TaskResult:
+        self.emit(replace(failure, seconds=time.perf_counter() - started))
+        return TaskResult(failure.task_id, ok=False, error=failure.error)
 
     # --- saving -----------------------------------------------------------------------------------
 

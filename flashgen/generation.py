@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from flashgen import prompts
 from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
-from flashgen.errors import GenerationError, TruncatedOutput
+from flashgen.errors import FlashgenError, GenerationError, TruncatedOutput
 from flashgen.estimate import OutputAllowance
 from flashgen.ids import card_id, digest
 from flashgen.mix import QuestionMix, allocate
@@ -407,8 +407,20 @@ class LLMGenerator:
         """Ask for ``job.asked`` items, read each, and re-ask (at most ``max_corrections``
         times) for the ones missing: a fresh request with the same prefix and a note naming
         what was kept and what went wrong. A reply cut off below the ``max_tokens`` cap is
-        asked again unchanged with a bigger allowance; that is not a correction."""
+        asked again unchanged with a bigger allowance; that is not a correction.
+
+        Whatever ends the task early (invalid output after the corrections, a provider error, a
+        stop) carries the usage and calls of the attempts made so far: they were paid for."""
         result: Generated[T] = Generated(items=[])
+        try:
+            return await self._attempts(prompt, job, priority, result)
+        except FlashgenError as exc:
+            exc.usage, exc.calls = result.usage, result.calls
+            raise
+
+    async def _attempts(
+        self, prompt: Prompt, job: Job[T], priority: Priority, result: Generated[T]
+    ) -> Generated[T]:
         messages = prompt.messages
         count = job.asked
         max_tokens = self.allowance.initial(job.key, count)

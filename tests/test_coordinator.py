@@ -22,6 +22,7 @@ from flashgen.generation import Generated, GenerationContext, Generator, LLMGene
 from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.offline import OfflineGenerator
 from flashgen.providers.base import CompletionRequest
+from flashgen.report import RunSummary
 from flashgen.scheduler import Scheduler
 from flashgen.store import OutputStore
 from tests.fakes import FakeProvider, card_json, prompt_reply
@@ -326,3 +327,19 @@ async def test_questions_of_a_duplicate_card_cite_the_card_kept(tmp_path: Path) 
         quiz = store.load_quiz("lec-0", level)
         assert quiz is not None and quiz.questions
         assert all(set(q.source_flashcard_ids) <= kept for q in quiz.questions)
+
+
+async def test_a_failed_task_reports_what_its_paid_attempts_cost(tmp_path: Path) -> None:
+    provider = FakeProvider(reply=lambda request: "{}")  # never a usable card
+    scheduler = Scheduler(provider, concurrency=2)
+    generator = LLMGenerator(scheduler.complete, name="fake", model="fake-1", max_corrections=2)
+    summary = RunSummary("c")
+    events: list[Event] = []
+    await coordinator(tmp_path, generator, events).run(lectures(1, 1))
+    for event in events:
+        summary(event)
+    report = summary.to_dict()
+    (failed,) = [t for t in report["tasks"] if t["status"] == "failed"]
+    assert failed["calls"] == 3  # the first ask and two corrections, each paid for
+    assert failed["usage"]["output_tokens"] == 3 * 50
+    assert report["totals"]["usage"]["cost_usd"] == pytest.approx(0.001 * 3)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flashgen.errors import GenerationError, TruncatedOutput
+from flashgen.errors import FatalProviderError, GenerationError, TruncatedOutput
 from flashgen.generation import GenerationContext, LLMGenerator, parse_items
 from flashgen.mix import QuestionMix
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
@@ -98,6 +98,17 @@ async def test_gives_up_after_bounded_corrections() -> None:
     with pytest.raises(GenerationError) as info:
         await generator(provider, corrections=2).flashcards(CHUNK, CTX)
     assert info.value.attempts == 3 and len(provider.requests) == 3
+    # the three attempts were paid for: the error carries what they cost
+    assert info.value.calls == 3
+    assert info.value.usage.output_tokens == 3 * 50
+    assert info.value.usage.cost_usd == pytest.approx(0.003)
+
+
+async def test_a_provider_error_after_paid_attempts_carries_their_usage() -> None:
+    provider = FakeProvider(script=["{}", FatalProviderError("400 bad request")])
+    with pytest.raises(FatalProviderError) as info:
+        await generator(provider, corrections=2).flashcards(CHUNK, CTX)
+    assert info.value.calls == 1 and info.value.usage.cost_usd == pytest.approx(0.001)
 
 
 async def test_truncated_output_is_never_parsed() -> None:
