@@ -43,7 +43,7 @@ from benchmarks.harness import (
 from benchmarks.sim import LatencyModel, ServerLimits, SimProvider, SimTime
 from flashgen.errors import Overloaded, RateLimited
 from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.ratelimit import RateLimits
+from flashgen.run.ratelimit import RateLimits
 from tests.vclock import VirtualClockLoop
 
 CONCURRENCY = 10

@@ -80,7 +80,7 @@ from benchmarks.harness import (
 )
 from benchmarks.sim import CallRecord, LatencyModel, ServerLimits, SimProvider, SimTime
 from benchmarks.simgen import mean_output_tokens_per_call
-from flashgen.ratelimit import RateLimits
+from flashgen.run.ratelimit import RateLimits
 from tests.vclock import VirtualClockLoop
 
 CONCURRENCY = 10  # flashgen's default --max-concurrency
@@ -337,18 +337,18 @@ def _computed(
 CPU_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "dedupe of a lecture's cards and questions",
-        ("flashgen.coordinator:dedupe_questions", "flashgen.coordinator:dedupe_cards"),
+        ("flashgen.run.coordinator:dedupe_questions", "flashgen.run.coordinator:dedupe_cards"),
     ),
-    ("writing files (serialize, write, rename)", ("flashgen.store:_save",)),
+    ("writing files (serialize, write, rename)", ("flashgen.output.store:_save",)),
     (
         "dedupe summaries kept at save",
-        ("flashgen.store:quiz_keys", "flashgen.store:flashcard_keys"),
+        ("flashgen.output.store:quiz_keys", "flashgen.output.store:flashcard_keys"),
     ),
-    ("course-wide dedupe at the end", ("flashgen.coordinator:dedupe_course",)),
+    ("course-wide dedupe at the end", ("flashgen.run.coordinator:dedupe_course",)),
     (
         "task cache (keys, look-ups, stores)",
         tuple(
-            f"flashgen.cache:{name}"
+            f"flashgen.output.cache:{name}"
             for name in ("TaskKeys.quiz", "TaskKeys.flashcards", "TaskCache.get", "TaskCache.put")
         ),
     ),
@@ -430,7 +430,7 @@ def admission_cpu_us(calls: int = 20_000) -> tuple[float, float]:
     without limits, and with --rpm/--itpm/--otpm set (all buckets in play)."""
     from flashgen.models import Usage
     from flashgen.providers.base import Completion, CompletionRequest, Message
-    from flashgen.scheduler import Scheduler
+    from flashgen.run.scheduler import Scheduler
 
     class Instant:
         name, model = "instant", "instant-1"

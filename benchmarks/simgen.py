@@ -3,7 +3,8 @@
 It sends one request per task through ``complete`` (so through the real Scheduler), shaped like
 LLMGenerator's: the same system prompt, a user message of the same size (the chunk text, or one
 JSON line per flashcard) that names as many cards or questions as LLMGenerator asks for, the
-same ``max_tokens`` rule (``flashgen.estimate.OutputAllowance``: sized from those items, and
+same ``max_tokens`` rule (``flashgen.providers.estimate.OutputAllowance``: sized from those
+items, and
 asked again with a bigger allowance when a reply is cut off below the cap), and the
 coordinator's priority. The answer is not parsed: the items come ready-made
 (``model_construct``, no validation), distinct per lecture, chunk, level and group, so the
@@ -20,8 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.sim import LatencyModel, words
-from flashgen.estimate import OutputAllowance
-from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.generate.llm import Complete, Generated, GenerationContext, LLMGenerator
 from flashgen.models import (
     QUIZ_LEVELS,
     Answers,
@@ -32,8 +32,8 @@ from flashgen.models import (
     QuizQuestion,
     RelevanceScore,
 )
-from flashgen.providers.base import Completion, CompletionRequest, Message
-from flashgen.scheduler import Priority
+from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
+from flashgen.providers.estimate import OutputAllowance
 
 CARDS_PER_CHUNK = 6
 SYSTEM = "You are a careful teaching assistant. You reply with JSON only."

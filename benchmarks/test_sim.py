@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from benchmarks.sim import LatencyModel, ServerLimits, SimProvider, SimTime, items_asked
 from benchmarks.simgen import SimGenerator, mean_output_tokens_per_call
-from flashgen.generation import Complete, GenerationContext, LLMGenerator
+from flashgen.generate.llm import Complete, GenerationContext, LLMGenerator
 from flashgen.models import Chunk, Course, Flashcard
-from flashgen.providers.base import Completion, CompletionRequest, Message
-from flashgen.scheduler import Priority, Scheduler
+from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
+from flashgen.run.scheduler import Scheduler
 from tests.vclock import VirtualClockLoop
 
 COURSE = Course(id="bench", path=Path("."), name="Benchmark course")

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from flashgen.config import Settings
-    from flashgen.discovery import LectureScan
-    from flashgen.report import RunSummary
-    from flashgen.runner import RunOptions
+    from flashgen.ingest.discovery import LectureScan
+    from flashgen.output.report import RunSummary
+    from flashgen.run.runner import RunOptions
 
 app = typer.Typer(
     name="flashgen",
@@ -274,7 +274,7 @@ def run(
             otpm=otpm,
             hedge=hedge,
         )
-        from flashgen.runner import RunOptions
+        from flashgen.run.runner import RunOptions
 
         options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
         raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
@@ -288,8 +288,8 @@ def _locked_run(
     plain: bool,
     wait: bool,
 ) -> int:
-    from flashgen.runlock import run_lock
-    from flashgen.runner import find_lectures
+    from flashgen.run.runlock import run_lock
+    from flashgen.run.runner import find_lectures
 
     scan = find_lectures(settings, course_id)  # a wrong name fails before any folder is made
     with run_lock(settings.output_dir / course_id, wait=wait):
@@ -303,10 +303,10 @@ def _run(
 
     from flashgen.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_TASKS_FAILED, FlashgenError
     from flashgen.events import fan_out
-    from flashgen.interrupt import RunControl
+    from flashgen.output.report import RunSummary
     from flashgen.progress import LiveProgress, PlainProgress
-    from flashgen.report import RunSummary
-    from flashgen.runner import run_course
+    from flashgen.run.interrupt import RunControl
+    from flashgen.run.runner import run_course
 
     course_id = scan.course.id
     console = _console()
@@ -364,9 +364,9 @@ def status(
     output_dir: OutputDir = None,
 ) -> None:
     """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated."""
-    from flashgen.runner import file_digest, find_lectures
-    from flashgen.status import lecture_status
-    from flashgen.store import OutputStore
+    from flashgen.output.status import lecture_status
+    from flashgen.output.store import OutputStore
+    from flashgen.run.runner import file_digest, find_lectures
 
     with _errors_explained():
         settings = _settings(courses_dir=courses_dir, output_dir=output_dir)
@@ -410,8 +410,8 @@ def plan(
 
     from rich.table import Table
 
-    from flashgen.plan import make_plan
-    from flashgen.runner import find_lectures
+    from flashgen.run.plan import make_plan
+    from flashgen.run.runner import find_lectures
 
     with _errors_explained():
         settings = _settings(
@@ -510,7 +510,7 @@ def schema(
     """JSON Schema of the output files (flashcards.json, quiz_level_N.json)."""
     import json
 
-    from flashgen.schema import output_schemas, write_schemas
+    from flashgen.output.schema import output_schemas, write_schemas
 
     with _errors_explained():
         if out is None:
@@ -526,8 +526,8 @@ def list_courses(
     courses_dir: CoursesDir = None,
 ) -> None:
     """Courses and their lectures, as flashgen sees them."""
-    from flashgen.discovery import list_courses as course_names
-    from flashgen.discovery import load_course, scan_lectures
+    from flashgen.ingest.discovery import list_courses as course_names
+    from flashgen.ingest.discovery import load_course, scan_lectures
 
     with _errors_explained():
         settings = _settings(courses_dir=courses_dir)
@@ -601,8 +601,8 @@ def _check_providers(settings: Settings) -> None:
     import asyncio
 
     from flashgen.errors import ConfigError
-    from flashgen.pricing import PriceTable
     from flashgen.providers.check import check_providers
+    from flashgen.providers.pricing import PriceTable
 
     results = asyncio.run(check_providers(settings, PriceTable.load(settings.prices_file)))
     if not results:

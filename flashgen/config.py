@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from flashgen.mix import QuestionMix, parse_types
+from flashgen.generate.mix import QuestionMix, parse_types
 
 ProviderName = Literal["auto", "offline", "anthropic", "gemini", "openai"]
 
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     itpm: int | None = Field(None, ge=1)
     otpm: int | None = Field(None, ge=1)
     # Send a second copy of a straggling call when a slot would otherwise idle (see
-    # flashgen.scheduler); off with --budget, where every dollar goes to tasks.
+    # flashgen.run.scheduler); off with --budget, where every dollar goes to tasks.
     hedge: bool = True
 
     # what to generate
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
 
     @property
     def cache_path(self) -> Path:
-        from flashgen.cache import CACHE_FILE
+        from flashgen.output.cache import CACHE_FILE
 
         return (self.cache_dir or self.output_dir) / CACHE_FILE
 

@@ -12,7 +12,7 @@ from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, StopReason
 
 _CARD_LINE = re.compile(r'^\{"id": "([^"]+)"', re.M)
-# The lecture text of a flashcard request, inside its fence (see flashgen.prompts.fence).
+# The lecture text of a flashcard request, inside its fence (see flashgen.generate.prompts.fence).
 _MATERIAL = re.compile(r"<(material-[0-9a-f]+)>\n(.*)\n</\1>", re.S)
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.chunking import chunk_blocks
-from flashgen.cleaning import clean_blocks, clean_text, plain_inline
-from flashgen.cleaning.latex import MATH_SPAN
-from flashgen.cleaning.pages import drop_page_furniture, repair_ligatures
-from flashgen.cleaning.reflow import reflow
 from flashgen.errors import LectureSkipped
-from flashgen.extract import extract
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.cleaning import clean_blocks, clean_text, plain_inline
+from flashgen.ingest.cleaning.latex import MATH_SPAN
+from flashgen.ingest.cleaning.pages import drop_page_furniture, repair_ligatures
+from flashgen.ingest.cleaning.reflow import reflow
+from flashgen.ingest.extract import extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cleaning"

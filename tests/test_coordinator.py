@@ -12,19 +12,19 @@ from typing import Any, ClassVar
 
 import pytest
 
-from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import Coordinator, PreparedLecture, group_sizes
-from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import FatalProviderError
 from flashgen.events import Event, TaskUpdate
-from flashgen.extract import extract
-from flashgen.generation import Generated, GenerationContext, Generator, LLMGenerator
+from flashgen.generate.llm import Generated, GenerationContext, Generator, LLMGenerator
+from flashgen.generate.offline.generator import OfflineGenerator
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.discovery import load_course, scan_lectures
+from flashgen.ingest.extract import extract
 from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
-from flashgen.offline import OfflineGenerator
+from flashgen.output.report import RunSummary
+from flashgen.output.store import OutputStore
 from flashgen.providers.base import CompletionRequest
-from flashgen.report import RunSummary
-from flashgen.scheduler import Scheduler
-from flashgen.store import OutputStore
+from flashgen.run.coordinator import Coordinator, PreparedLecture, group_sizes
+from flashgen.run.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, prompt_reply
 
 SAMPLE = Path(__file__).parents[1] / "courses"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from flashgen.errors import FatalProviderError, GenerationError, TruncatedOutput
-from flashgen.generation import GenerationContext, LLMGenerator, parse_items
-from flashgen.mix import QuestionMix
+from flashgen.generate.llm import GenerationContext, LLMGenerator, parse_items
+from flashgen.generate.mix import QuestionMix
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
 from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.scheduler import Scheduler
+from flashgen.run.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
 
 COURSE = Course(id="bio", path=Path("bio"), name="Biology", code="BIO 1", textbook="Alberts")
@@ -228,7 +228,7 @@ async def test_an_item_that_breaks_the_reader_in_any_way_costs_only_itself() -> 
 
 
 async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
-    from flashgen.generation import Generated, Job, _collect
+    from flashgen.generate.llm import Generated, Job, _collect
 
     def build(raw: Any) -> str:
         if raw == "key":

@@ -12,10 +12,10 @@ import random
 import pytest
 
 from flashgen.errors import Overloaded, ProviderOverloaded, RateLimited
-from flashgen.interrupt import Interrupted
 from flashgen.providers.base import Completion
-from flashgen.ratelimit import REQUESTS, RateLimits
-from flashgen.scheduler import OverloadPolicy, RetryPolicy, Scheduler
+from flashgen.run.interrupt import Interrupted
+from flashgen.run.ratelimit import REQUESTS, RateLimits
+from flashgen.run.scheduler import OverloadPolicy, RetryPolicy, Scheduler
 from tests.test_scheduler import REQUEST, Recorder, Scripted, Step, now, virtual
 
 

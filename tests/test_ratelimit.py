@@ -16,7 +16,7 @@ import pytest
 from flashgen.errors import RateLimited
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
-from flashgen.ratelimit import (
+from flashgen.run.ratelimit import (
     HEADROOM,
     REQUESTS,
     PacingPolicy,
@@ -25,7 +25,7 @@ from flashgen.ratelimit import (
     Ticket,
     request_cost,
 )
-from flashgen.scheduler import Scheduler
+from flashgen.run.scheduler import Scheduler
 from tests.vclock import VirtualClockLoop
 
 REQUEST = CompletionRequest(

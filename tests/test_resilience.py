@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from flashgen.cache import TaskCache
-from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.errors import (
     FatalProviderError,
     RateLimited,
@@ -23,12 +20,15 @@ from flashgen.errors import (
     TransientProviderError,
 )
 from flashgen.events import Event, TaskUpdate
-from flashgen.generation import LLMGenerator
-from flashgen.interrupt import RunControl
+from flashgen.generate.llm import LLMGenerator
+from flashgen.ingest.chunking import chunk_blocks
 from flashgen.models import Block, Course, Usage
+from flashgen.output.cache import TaskCache
+from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Provider
-from flashgen.scheduler import RetryPolicy, Scheduler
-from flashgen.store import OutputStore
+from flashgen.run.coordinator import Coordinator, PreparedLecture
+from flashgen.run.interrupt import RunControl
+from flashgen.run.scheduler import RetryPolicy, Scheduler
 from tests.fakes import model_reply
 
 COURSE = Course(id="bio", path=Path("."), name="Biology")

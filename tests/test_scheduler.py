@@ -18,7 +18,7 @@ import pytest
 from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
-from flashgen.ratelimit import (
+from flashgen.run.ratelimit import (
     HEADROOM,
     OUTPUT,
     REQUESTS,
@@ -29,7 +29,7 @@ from flashgen.ratelimit import (
     estimate_input_tokens,
     request_cost,
 )
-from flashgen.scheduler import (
+from flashgen.run.scheduler import (
     DeadlinePolicy,
     HedgePolicy,
     PrioritySlots,

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from flashgen.models import FlashcardFile, QuizFile
-from flashgen.schema import DATA_DIR, output_schemas, render, write_schemas
+from flashgen.output.schema import DATA_DIR, output_schemas, render, write_schemas
 
 
 def test_shipped_schema_files_match_the_models() -> None:
@@ -12,7 +12,7 @@ def test_shipped_schema_files_match_the_models() -> None:
         shipped = (DATA_DIR / name).read_text(encoding="utf-8")
         assert shipped == render(schema), (
             f"flashgen/data/{name} is out of date with models.py: "
-            "run `python -m flashgen.schema` and commit the result"
+            "run `python -m flashgen.output.schema` and commit the result"
         )
 
 

@@ -32,8 +32,8 @@ from flashgen.errors import (
     TransientProviderError,
 )
 from flashgen.models import Usage
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Completion, CompletionRequest, RateLimitHints
+from flashgen.providers.pricing import PriceTable
 
 T = TypeVar("T")
 

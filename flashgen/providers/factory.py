@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
-from flashgen.estimate import gemini_thinking_budget
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
 from flashgen.providers.common import AdapterConfig
+from flashgen.providers.estimate import gemini_thinking_budget
+from flashgen.providers.pricing import PriceTable
 
 LLMProviderName = Literal["anthropic", "gemini", "openai"]
 LLM_PROVIDERS: Final[tuple[LLMProviderName, ...]] = ("anthropic", "gemini", "openai")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flashgen.estimate import thinking_room
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -33,6 +32,7 @@ from flashgen.providers.common import (
     google_retry_delay,
     parse_rate_limit_headers,
 )
+from flashgen.providers.estimate import thinking_room
 
 if TYPE_CHECKING:
     from google.genai import types

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from flashgen.cli import app
-from flashgen.mix import QUESTION_TYPES
+from flashgen.generate.mix import QUESTION_TYPES
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 
 from .fake_api import FAKE_KEY, WIRES, Wire

@@ -13,7 +13,6 @@ import pytest
 import flashgen
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
 from flashgen.providers.factory import (
     DEFAULT_MODELS,
@@ -23,6 +22,7 @@ from flashgen.providers.factory import (
     choose_provider,
     describe_providers,
 )
+from flashgen.providers.pricing import PriceTable
 
 from .fake_api import FAKE_KEY, WIRES, FakeApi, Wire, simple_request
 
@@ -182,7 +182,7 @@ async def _complete_once(provider: Provider, wire: Wire, api: FakeApi) -> None:
 
 def test_importing_the_factory_imports_no_sdk() -> None:
     code = (
-        "import sys, flashgen.providers.factory, flashgen.pricing;"
+        "import sys, flashgen.providers.factory, flashgen.providers.pricing;"
         "print([m for m in ('anthropic', 'openai', 'google.genai', 'httpx2') if m in sys.modules])"
     )
     root = Path(flashgen.__file__).parent.parent

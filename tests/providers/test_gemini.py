@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from flashgen.errors import FatalProviderError, RateLimited
-from flashgen.estimate import DYNAMIC_THINKING_TOKENS, gemini_thinking_budget, thinking_tokens
+from flashgen.providers.estimate import (
+    DYNAMIC_THINKING_TOKENS,
+    gemini_thinking_budget,
+    thinking_tokens,
+)
 
 from .conftest import MakeProvider
 from .fake_api import (

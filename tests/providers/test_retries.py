@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flashgen.errors import FatalProviderError
-from flashgen.scheduler import RetryPolicy, Scheduler
+from flashgen.run.scheduler import RetryPolicy, Scheduler
 
 from .conftest import MakeProvider
 from .fake_api import WIRES, FakeApi, Wire, simple_request

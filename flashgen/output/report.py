@@ -23,7 +23,7 @@ from flashgen.events import (
     TaskUpdate,
 )
 from flashgen.models import NO_USAGE, QUIZ_LEVELS, Usage
-from flashgen.store import atomic_write_text, to_json
+from flashgen.output.store import atomic_write_text, to_json
 
 REPORT_VERSION = 1
 

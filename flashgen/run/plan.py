@@ -4,7 +4,7 @@ Flashcard tasks are known exactly (one per chunk) and checked against the task c
 lecture whose flashcards are all cached has known cards, so its quiz tasks and their prompts
 are exact too; for the others, cards are estimated from the cards-per-chunk setting. Tokens
 are estimated from the real prompts and the reply schema each request carries (see
-``flashgen.estimate``); cost comes from the price table.
+``flashgen.providers.estimate``); cost comes from the price table.
 
 Two effects beyond prompt and reply are counted. Thinking (Gemini's budget, a setting) is billed
 as output. Caching: the four quiz levels over one group of cards share a prefix (schema, system
@@ -24,23 +24,16 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from flashgen.cache import TaskCache, TaskKeys
 from flashgen.config import Settings
-from flashgen.coordinator import PreparedLecture, group_sizes, quiz_groups
-from flashgen.discovery import LectureScan
 from flashgen.errors import FlashgenError
-from flashgen.estimate import (
-    expected_output_tokens,
-    min_cache_tokens,
-    text_tokens,
-    thinking_tokens,
-)
 from flashgen.events import Event, LectureSkipped
-from flashgen.generation import (
+from flashgen.generate.llm import (
     GenerationContext,
     Generator,
     LLMGenerator,
 )
+from flashgen.generate.offline.generator import OfflineGenerator
+from flashgen.ingest.discovery import LectureScan
 from flashgen.models import (
     QUIZ_LEVELS,
     Answers,
@@ -50,17 +43,23 @@ from flashgen.models import (
     RelevanceScore,
     Usage,
 )
-from flashgen.offline import OfflineGenerator
-from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.runner import (
+from flashgen.output.cache import TaskCache, TaskKeys
+from flashgen.output.store import OutputStore
+from flashgen.providers.base import Completion, CompletionRequest, Priority
+from flashgen.providers.estimate import (
+    expected_output_tokens,
+    min_cache_tokens,
+    text_tokens,
+    thinking_tokens,
+)
+from flashgen.run.coordinator import PreparedLecture, group_sizes, quiz_groups
+from flashgen.run.runner import (
     RunOptions,
     course_chunks,
     llm_generator,
     offline_generator,
     prepare,
 )
-from flashgen.scheduler import Priority
-from flashgen.store import OutputStore
 
 _CARDS = TypeAdapter(list[Flashcard])
 DEFAULT_MIN_CACHED = 1024
@@ -149,7 +148,7 @@ def _planned_provider(settings: Settings) -> tuple[str, str]:
 
 
 def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Plan:
-    from flashgen.pricing import PriceTable
+    from flashgen.providers.pricing import PriceTable
 
     skipped: dict[str, str] = {}
 

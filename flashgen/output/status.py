@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, OutputMetadata, QuizFile
-from flashgen.store import OutputStore
+from flashgen.output.store import OutputStore
 
 State = Literal["complete", "empty", "partial", "failed", "stale", "not generated"]
 

@@ -39,7 +39,7 @@ class Wording:
     sort: str
 
 
-_FILE = Path(__file__).parent / "data" / "offline_wording.toml"
+_FILE = Path(__file__).parents[2] / "data" / "offline_wording.toml"
 
 
 @lru_cache(maxsize=1)

@@ -13,33 +13,33 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from flashgen.budget import Budget
-from flashgen.cache import TaskCache
-from flashgen.chunking import chunk_blocks
-from flashgen.cleaning import clean_blocks
 from flashgen.config import Settings
-from flashgen.coordinator import Coordinator, PreparedLecture
-from flashgen.discovery import LectureScan, load_course, scan_lectures, select_lectures
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
-from flashgen.estimate import thinking_tokens
 from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
-from flashgen.extract import Extraction, extract
-from flashgen.gc_tuning import fewer_collections
-from flashgen.generation import Complete, Generator, LLMGenerator
-from flashgen.interrupt import RunControl
+from flashgen.generate.llm import Complete, Generator, LLMGenerator
+from flashgen.generate.offline.generator import OfflineGenerator
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.cleaning import clean_blocks
+from flashgen.ingest.discovery import LectureScan, load_course, scan_lectures, select_lectures
+from flashgen.ingest.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Chunk, Lecture
-from flashgen.offline import OfflineGenerator
-from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import (
+from flashgen.output.cache import TaskCache
+from flashgen.output.status import is_up_to_date
+from flashgen.output.store import OutputStore
+from flashgen.providers.estimate import thinking_tokens
+from flashgen.run.budget import Budget
+from flashgen.run.coordinator import Coordinator, PreparedLecture
+from flashgen.run.gc_tuning import fewer_collections
+from flashgen.run.interrupt import RunControl
+from flashgen.run.ratelimit import RateLimits
+from flashgen.run.scheduler import (
     DeadlinePolicy,
     HedgePolicy,
     OverloadPolicy,
     RetryPolicy,
     Scheduler,
 )
-from flashgen.status import is_up_to_date
-from flashgen.store import OutputStore
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ async def open_generator(
         chunks = course_chunks(settings, scan, lectures) if scan is not None else None
         yield ChosenGenerator(offline_generator(settings, chunks), reason)
         return
-    from flashgen.pricing import PriceTable
+    from flashgen.providers.pricing import PriceTable
 
     prices = PriceTable.load(settings.prices_file)
     provider = build_provider(name, settings, prices)

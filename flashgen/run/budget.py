@@ -9,10 +9,10 @@ together.
 from __future__ import annotations
 
 from flashgen.errors import FlashgenError
-from flashgen.estimate import request_tokens
 from flashgen.models import Usage
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Completion, CompletionRequest, Provider, WrappedProvider
+from flashgen.providers.estimate import request_tokens
+from flashgen.providers.pricing import PriceTable
 
 
 class BudgetExceeded(FlashgenError):

@@ -63,8 +63,8 @@ def finalize_question(
 ) -> QuizQuestion:
     """Give a drafted question its id and level, shuffle its options, and check every rule.
 
-    ``fields`` may come in the reply format (``flashgen.drafts``) or the output format; this is
-    the one place where the first becomes the second."""
+    ``fields`` may come in the reply format (``flashgen.generate.drafts``) or the output format;
+    this is the one place where the first becomes the second."""
     data = {**output_shape(fields), "difficulty_level": level}
     data["id"] = question_id(course_id, lecture_id, level, _identity_text(data))
     if data.get("type") in ("mcq", "mca"):

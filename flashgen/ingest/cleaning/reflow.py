@@ -1,8 +1,8 @@
 """Hard-wrapped lines joined into paragraphs; headings, list items and table rows kept as lines.
 
-The output follows the cleaned-text contract (see ``flashgen.cleaning``): one paragraph per line,
-blank lines between paragraphs, ``#`` headings, ``- `` bullets (two spaces of indent per level),
-``1. `` numbered items, ``|`` table rows. Lines of one list or one table stay together.
+The output follows the cleaned-text contract (see ``flashgen.ingest.cleaning``): one paragraph
+per line, blank lines between paragraphs, ``#`` headings, ``- `` bullets (two spaces of indent
+per level), ``1. `` numbered items, ``|`` table rows. Lines of one list or one table stay together.
 """
 
 from __future__ import annotations

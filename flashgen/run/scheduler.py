@@ -2,7 +2,7 @@
 and retries.
 
 A call waits in one queue until a slot is free *and* every rate-limit bucket can pay for it
-(see ``flashgen.ratelimit``); then it runs. When it ends, the slot is freed and the buckets get
+(see ``flashgen.run.ratelimit``); then it runs. When it ends, the slot is freed and the buckets get
 back what the call was charged beyond its real usage. Retrying lives here and nowhere else: on
 ``RateLimited`` or ``TransientProviderError`` the call gives its slot back, sleeps (the server's
 ``retry-after`` when it sent one, else exponential backoff with jitter) and queues again at the
@@ -21,7 +21,7 @@ or that) drops every queued call and every retry wait at once. Every call has a 
 (``DeadlinePolicy``) that an answer trickling in cannot outlast.
 
 Priority rule: the waiter with the smallest priority tuple is admitted first, FIFO among equals.
-The coordinator chooses the tuples (see ``flashgen.coordinator.quiz_priority``): a lecture's
+The coordinator chooses the tuples (see ``flashgen.run.coordinator.quiz_priority``): a lecture's
 quiz calls go before every later lecture's work, except the next lecture's flashcard calls,
 which go just ahead of them, so lectures finish one after another and the next lecture's cards
 are ready when the current one's quizzes drain.
@@ -51,8 +51,8 @@ from flashgen.errors import (
     RateLimited,
     TransientProviderError,
 )
-from flashgen.providers.base import Completion, CompletionRequest, Provider
-from flashgen.ratelimit import (
+from flashgen.providers.base import Completion, CompletionRequest, Priority, Provider
+from flashgen.run.ratelimit import (
     Cost,
     PacingPolicy,
     RateLimiter,
@@ -61,7 +61,6 @@ from flashgen.ratelimit import (
     request_cost,
 )
 
-Priority = tuple[int, ...]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 

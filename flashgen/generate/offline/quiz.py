@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
+from flashgen.generate.offline.lang import Wording
+from flashgen.generate.validation import normalise
 from flashgen.models import ChoiceQuestion, Flashcard, QuizQuestion
-from flashgen.offline_lang import Wording
-from flashgen.validation import normalise
 
 QuestionDraft = dict[str, Any]
 Builder = Callable[

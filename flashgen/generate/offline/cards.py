@@ -15,9 +15,16 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from flashgen.cleaning import plain_inline
-from flashgen.offline_lang import Wording
-from flashgen.offline_text import META_TERMS, PRONOUNS, Sentence, has_markup, is_stopword, words
+from flashgen.generate.offline.lang import Wording
+from flashgen.generate.offline.text import (
+    META_TERMS,
+    PRONOUNS,
+    Sentence,
+    has_markup,
+    is_stopword,
+    words,
+)
+from flashgen.ingest.cleaning import plain_inline
 
 MAX_TERM_WORDS = 5
 MIN_ANSWER_WORDS = 4

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashgen.errors import ConfigError, CourseNotFound, LectureNotFound, PathOutsideCourses
+from flashgen.ingest.textcodec import decode_unicode
 from flashgen.models import SUPPORTED_SUFFIXES, Course, Lecture
-from flashgen.textcodec import decode_unicode
 
 COURSE_METADATA_FILE = "course.toml"
 _DIGITS = re.compile(r"(\d+)")

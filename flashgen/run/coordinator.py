@@ -23,10 +23,6 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from flashgen import prompts
-from flashgen.budget import BudgetExceeded
-from flashgen.cache import TaskCache, TaskKeys
-from flashgen.course_dedupe import credit_kept_cards, dedupe_course
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import (
     FileSaved,
@@ -36,8 +32,15 @@ from flashgen.events import (
     QuizTasksPlanned,
     TaskUpdate,
 )
-from flashgen.generation import Generated, GenerationContext, Generator
-from flashgen.interrupt import Interrupted, RunControl
+from flashgen.generate import prompts
+from flashgen.generate.llm import Generated, GenerationContext, Generator
+from flashgen.generate.validation import (
+    card_text,
+    dedupe_cards,
+    dedupe_questions,
+    is_near_duplicate,
+    normalise,
+)
 from flashgen.models import (
     LEVEL_NAMES,
     QUIZ_LEVELS,
@@ -52,14 +55,11 @@ from flashgen.models import (
     QuizQuestion,
     Status,
 )
-from flashgen.store import OutputStore
-from flashgen.validation import (
-    card_text,
-    dedupe_cards,
-    dedupe_questions,
-    is_near_duplicate,
-    normalise,
-)
+from flashgen.output.cache import TaskCache, TaskKeys
+from flashgen.output.course_dedupe import credit_kept_cards, dedupe_course
+from flashgen.output.store import OutputStore
+from flashgen.run.budget import BudgetExceeded
+from flashgen.run.interrupt import Interrupted, RunControl
 
 T = TypeVar("T")
 A = TypeVar("A")

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 from pydantic_core import to_json as to_json_bytes
 
-from flashgen.course_dedupe import FileKeys, flashcard_keys, quiz_keys
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
+from flashgen.output.course_dedupe import FileKeys, flashcard_keys, quiz_keys
 
 M = TypeVar("M", bound=BaseModel)
 FLASHCARDS_FILE = "flashcards.json"
@@ -109,7 +109,7 @@ class OutputStore:
     def lecture_ids(self) -> list[str]:
         """Folders holding generated files, in course order (run reports, the cache and exports
         are not lectures)."""
-        from flashgen.discovery import natural_key
+        from flashgen.ingest.discovery import natural_key
 
         if not self.course_dir.is_dir():
             return []

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashgen import omml, pdf_layout
 from flashgen.errors import LectureSkipped
+from flashgen.ingest import omml, pdf_layout
+from flashgen.ingest.textcodec import decode_unicode
 from flashgen.models import Block, Lecture, LectureKind
-from flashgen.textcodec import decode_unicode
 
 # Fewer meaningful characters than this and a lecture is treated as empty.
 MIN_TEXT_CHARS = 20

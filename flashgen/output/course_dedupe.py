@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flashgen.generate.validation import card_text, is_near_duplicate, normalise, question_text
 from flashgen.models import QUIZ_LEVELS, Flashcard, QuizQuestion
-from flashgen.validation import card_text, is_near_duplicate, normalise, question_text
 
 if TYPE_CHECKING:
-    from flashgen.store import OutputStore
+    from flashgen.output.store import OutputStore
 
 _OPENING_WORDS = 6
 Key = tuple[str, str, str]  # (block, normalised text, id)

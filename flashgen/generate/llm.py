@@ -27,12 +27,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from flashgen import prompts
-from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.errors import FlashgenError, GenerationError, TruncatedOutput
-from flashgen.estimate import OutputAllowance
+from flashgen.generate import prompts
+from flashgen.generate.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
+from flashgen.generate.mix import QuestionMix, allocate
+from flashgen.generate.validation import dedupe_questions, finalize_question
 from flashgen.ids import card_id, digest
-from flashgen.mix import QuestionMix, allocate
 from flashgen.models import (
     NO_USAGE,
     CardSource,
@@ -42,9 +42,8 @@ from flashgen.models import (
     QuizQuestion,
     Usage,
 )
-from flashgen.providers.base import Completion, CompletionRequest, Message
-from flashgen.scheduler import Priority
-from flashgen.validation import dedupe_questions, finalize_question
+from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
+from flashgen.providers.estimate import OutputAllowance
 
 T = TypeVar("T")
 # Questions asked beyond the target, so that items dropped by validation leave no gap. Valid

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from flashgen.cleaning import latex
+from flashgen.ingest.cleaning import latex
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.DOTALL)
 _FENCE_OPEN = re.compile(r"^(\s*)(`{3,}|~{3,})\s*\{?\s*\.?([\w+#.-]*)[^`]*$")

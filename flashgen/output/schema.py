@@ -2,7 +2,7 @@
 
 The package ships the generated files (``flashgen/data/*.schema.json``) so that other tools can
 validate outputs without importing flashgen; a test keeps them equal to what the models say.
-Regenerate them with ``python -m flashgen.schema``.
+Regenerate them with ``python -m flashgen.output.schema``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from flashgen.models import FlashcardFile, QuizFile
-from flashgen.store import atomic_write_text, to_json
+from flashgen.output.store import atomic_write_text, to_json
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 _MODELS: dict[str, tuple[type[FlashcardFile] | type[QuizFile], str]] = {

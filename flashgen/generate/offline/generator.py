@@ -18,9 +18,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from flashgen.generation import Generated, GenerationContext, Rejection
+from flashgen.generate.llm import Generated, GenerationContext, Rejection
+from flashgen.generate.mix import QuestionMix, assign
+from flashgen.generate.offline.cards import (
+    PURPOSE,
+    STATEMENT,
+    Cloze,
+    Definition,
+    card_question,
+    find_clozes,
+    find_definitions,
+)
+from flashgen.generate.offline.lang import Wording, wording
+from flashgen.generate.offline.quiz import (
+    SINGLE,
+    Draw,
+    QuestionDraft,
+    balance_positions,
+    related,
+    similar,
+    statement,
+    swapped_pairs,
+)
+from flashgen.generate.offline.text import Sentence, detect_language, sentences
+from flashgen.generate.validation import (
+    dedupe_cards,
+    dedupe_questions,
+    finalize_question,
+    normalise,
+)
 from flashgen.ids import card_id, digest
-from flashgen.mix import QuestionMix, assign
 from flashgen.models import (
     BLANK,
     Answers,
@@ -31,28 +58,6 @@ from flashgen.models import (
     QuizQuestion,
     RelevanceScore,
 )
-from flashgen.offline_cards import (
-    PURPOSE,
-    STATEMENT,
-    Cloze,
-    Definition,
-    card_question,
-    find_clozes,
-    find_definitions,
-)
-from flashgen.offline_lang import Wording, wording
-from flashgen.offline_quiz import (
-    SINGLE,
-    Draw,
-    QuestionDraft,
-    balance_positions,
-    related,
-    similar,
-    statement,
-    swapped_pairs,
-)
-from flashgen.offline_text import Sentence, detect_language, sentences
-from flashgen.validation import dedupe_cards, dedupe_questions, finalize_question, normalise
 
 # A purpose ("What is X used for?") or a named statement is no definition: its answer is not
 # a distractor for a definition, so those cards stay out of the quizzes' pool.

@@ -4,9 +4,10 @@ Chunks break at headings, pages and slides when they can, then at paragraphs, th
 and only as a last resort inside a sentence (at a space). Consecutive chunks of one section share
 up to ``overlap`` characters so a definition cut by a boundary is still seen whole once.
 
-The text is cleaned text (see ``flashgen.cleaning``): a ``` code fence is one paragraph even with
-blank lines inside, a fence too long for a chunk is split between its lines into fences of its
-own, and no cut falls inside a math span (``\\( … \\)``, ``\\[ … \\]``) or a code span.
+The text is cleaned text (see ``flashgen.ingest.cleaning``): a ``` code fence is one paragraph
+even with blank lines inside, a fence too long for a chunk is split between its lines into
+fences of its own, and no cut falls inside a math span (``\\( … \\)``, ``\\[ … \\]``) or a code
+span.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from flashgen.cleaning.latex import MATH_SPAN
+from flashgen.ingest.cleaning.latex import MATH_SPAN
 from flashgen.models import Block, Chunk
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")

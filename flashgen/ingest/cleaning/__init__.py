@@ -21,7 +21,7 @@ The cleaned-text contract (what chunking and the generators may rely on):
 - Gone: front matter keys, HTML and Liquid tags, anchors, images, attribute lists, figure
   captions, link targets (the link text stays), headers, footers and page numbers repeated
   across PDF pages. PPTX speaker notes are kept after the slide under a ``Speaker notes:``
-  paragraph prefix (see ``flashgen.extract``).
+  paragraph prefix (see ``flashgen.ingest.extract``).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from flashgen.cleaning import markup, pages
-from flashgen.cleaning.notes import drop_restated_notes
-from flashgen.cleaning.reflow import reflow
+from flashgen.ingest.cleaning import markup, pages
+from flashgen.ingest.cleaning.notes import drop_restated_notes
+from flashgen.ingest.cleaning.reflow import reflow
 from flashgen.models import Block, LectureKind
 
 _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?!\w)")
