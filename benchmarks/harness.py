@@ -39,7 +39,8 @@ from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.output.cache import CACHE_FILE, TaskCache
 from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Priority
-from flashgen.run.coordinator import Coordinator, PreparedLecture
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
 from flashgen.run.ratelimit import RateLimits
 from flashgen.run.scheduler import HedgePolicy, RetryPolicy, Scheduler

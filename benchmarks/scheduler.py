@@ -337,7 +337,11 @@ def _computed(
 CPU_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "dedupe of a lecture's cards and questions",
-        ("flashgen.run.coordinator:dedupe_questions", "flashgen.run.coordinator:dedupe_cards"),
+        (
+            "flashgen.run.assemble:dedupe_questions",
+            "flashgen.run.assemble:dedupe_cards",
+            "flashgen.run.tasks:dedupe_cards",  # quiz groups are formed from deduplicated cards
+        ),
     ),
     ("writing files (serialize, write, rename)", ("flashgen.output.store:_save",)),
     (

@@ -56,7 +56,7 @@ from flashgen.ingest.extract import extract
 from flashgen.models import QUIZ_LEVELS, Flashcard, Usage
 from flashgen.providers.base import Completion, CompletionRequest, Priority
 from flashgen.providers.estimate import text_tokens
-from flashgen.run.coordinator import quiz_groups
+from flashgen.run.tasks import quiz_groups
 
 BEFORE = "032068b"
 ROOT = Path(__file__).resolve().parent.parent

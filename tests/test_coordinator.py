@@ -23,8 +23,10 @@ from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.output.report import RunSummary
 from flashgen.output.store import OutputStore
 from flashgen.providers.base import CompletionRequest
-from flashgen.run.coordinator import Coordinator, PreparedLecture, group_sizes
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
 from flashgen.run.scheduler import Scheduler
+from flashgen.run.tasks import group_sizes
 from tests.fakes import FakeProvider, card_json, prompt_reply
 
 SAMPLE = Path(__file__).parents[1] / "courses"
@@ -188,6 +190,14 @@ async def test_one_failed_task_does_not_stop_the_others(tmp_path: Path) -> None:
     assert saved.metadata.failed_tasks[0].task.endswith("chunk-1")
     assert "RuntimeError: boom" in saved.metadata.failed_tasks[0].error
     assert saved.flashcards and store.load_quiz(split[0].id, 4) is not None
+    # the run report keeps the traceback of the bug (and only of failed tasks)
+    summary = RunSummary("c")
+    for event in events:
+        summary(event)
+    tasks = summary.to_dict()["tasks"]
+    (failed, *_) = [t for t in tasks if t["status"] == "failed"]
+    assert "RuntimeError: boom" in failed["traceback"] and "Traceback" in failed["traceback"]
+    assert all("traceback" not in t for t in tasks if t["status"] != "failed")
 
 
 async def test_a_fatal_provider_error_stops_issuing_new_tasks(tmp_path: Path) -> None:

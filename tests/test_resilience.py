@@ -26,7 +26,8 @@ from flashgen.models import Block, Course, Usage
 from flashgen.output.cache import TaskCache
 from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Provider
-from flashgen.run.coordinator import Coordinator, PreparedLecture
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
 from flashgen.run.interrupt import RunControl
 from flashgen.run.scheduler import RetryPolicy, Scheduler
 from tests.fakes import model_reply

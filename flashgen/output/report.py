@@ -41,6 +41,7 @@ class TaskRecord:
     error: str = ""
     seconds: float = 0.0
     usage: Usage = NO_USAGE
+    traceback: str = ""
 
 
 @dataclass
@@ -92,6 +93,7 @@ class RunSummary:
         if event.status != "started":
             record.items, record.rejected, record.error = event.items, event.rejected, event.error
             record.calls, record.seconds, record.usage = event.calls, event.seconds, event.usage
+            record.traceback = event.traceback
 
     def _on_file(self, event: FileSaved) -> None:
         if event.level is None:
@@ -258,6 +260,8 @@ class RunSummary:
                     "error": t.error,
                     "seconds": round(t.seconds, 3),
                     "usage": t.usage.model_dump(),
+                    # only where a bug failed the task: the report of a sound run is unchanged
+                    **({"traceback": t.traceback} if t.traceback else {}),
                 }
                 for t in sorted(self.tasks.values(), key=lambda t: t.task_id)
             ],

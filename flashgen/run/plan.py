@@ -43,7 +43,7 @@ from flashgen.models import (
     RelevanceScore,
     Usage,
 )
-from flashgen.output.cache import TaskCache, TaskKeys
+from flashgen.output.cache import TaskCache
 from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Priority
 from flashgen.providers.estimate import (
@@ -52,7 +52,7 @@ from flashgen.providers.estimate import (
     text_tokens,
     thinking_tokens,
 )
-from flashgen.run.coordinator import PreparedLecture, group_sizes, quiz_groups
+from flashgen.run.assemble import PreparedLecture
 from flashgen.run.runner import (
     RunOptions,
     course_chunks,
@@ -60,6 +60,7 @@ from flashgen.run.runner import (
     offline_generator,
     prepare,
 )
+from flashgen.run.tasks import TaskMaker, group_sizes, quiz_groups
 
 _CARDS = TypeAdapter(list[Flashcard])
 DEFAULT_MIN_CACHED = 1024
@@ -203,10 +204,11 @@ def _plan_lecture(
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
     llm = generator if isinstance(generator, LLMGenerator) else None
     ctx = GenerationContext(course, lecture.id, language)
-    keys = TaskKeys(generator.identity, course, language)
+    # the coordinator's own task specs: the same ids, groups and cache keys as a run
+    tasks = TaskMaker(generator.identity, course, language, generator.quiz_group_size)
     cards: list[list[Flashcard]] = []
     for chunk in lecture.chunks:
-        stored = _cached_cards(cache, keys.flashcards(lecture.id, chunk))
+        stored = _cached_cards(cache, tasks.flashcards(0, lecture.id, chunk).cache_key)
         if stored is not None:
             plan.flashcard_cached += 1
             cards.append(stored)
@@ -219,7 +221,7 @@ def _plan_lecture(
             plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
             plan.thinking_tokens += costs.thinking
     if plan.exact:
-        _plan_exact_quizzes(plan, cards, generator, keys, cache, ctx, costs)
+        _plan_exact_quizzes(plan, cards, generator, tasks, cache, ctx, costs)
     else:
         per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
         _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, ctx, costs)
@@ -254,18 +256,19 @@ def _plan_exact_quizzes(
     plan: LecturePlan,
     cards: list[list[Flashcard]],
     generator: Generator,
-    keys: TaskKeys,
+    tasks: TaskMaker,
     cache: TaskCache | None,
     ctx: GenerationContext,
     costs: Costs,
 ) -> None:
     llm = generator if isinstance(generator, LLMGenerator) else None
-    for group in quiz_groups(cards, generator.quiz_group_size):
+    for number, group in enumerate(quiz_groups(cards, generator.quiz_group_size)):
         plan.quiz_tasks += len(QUIZ_LEVELS)
+        specs = [tasks.quiz(0, plan.lecture, level, 0, number, group) for level in QUIZ_LEVELS]
         levels = [
-            level
-            for level in QUIZ_LEVELS
-            if cache is None or cache.get(keys.quiz(plan.lecture, level, group)) is None
+            spec.level
+            for spec in specs
+            if spec.level is not None and (cache is None or cache.get(spec.cache_key) is None)
         ]
         plan.quiz_cached += len(QUIZ_LEVELS) - len(levels)
         if llm is not None:

@@ -28,8 +28,9 @@ from flashgen.output.cache import TaskCache
 from flashgen.output.status import is_up_to_date
 from flashgen.output.store import OutputStore
 from flashgen.providers.estimate import thinking_tokens
+from flashgen.run.assemble import PreparedLecture
 from flashgen.run.budget import Budget
-from flashgen.run.coordinator import Coordinator, PreparedLecture
+from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
 from flashgen.run.interrupt import RunControl
 from flashgen.run.ratelimit import RateLimits
