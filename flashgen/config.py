@@ -84,11 +84,15 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "FLASHGEN_OPENAI_API_KEY")
     )
     gemini_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices(
-            "GEMINI_API_KEY", "GOOGLE_API_KEY", "FLASHGEN_GEMINI_API_KEY"
-        ),
+        None, validation_alias=AliasChoices("GEMINI_API_KEY", "FLASHGEN_GEMINI_API_KEY")
     )
+    # the google-genai SDK's other name for the Gemini key, used when GEMINI_API_KEY is not set
+    google_api_key: SecretStr | None = Field(None, validation_alias="GOOGLE_API_KEY")
+    # each SDK's own base-URL variable (``base_url`` above, --base-url, wins for the provider a
+    # run uses); read here so that the providers read no environment themselves
+    anthropic_base_url: str | None = Field(None, validation_alias="ANTHROPIC_BASE_URL")
+    gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
