@@ -33,7 +33,8 @@ from benchmarks.sim import CallRecord, SimProvider, SimTime, words
 from benchmarks.simgen import SimGenerator
 from flashgen.errors import RateLimited, TransientProviderError
 from flashgen.events import Event, FileSaved, TaskUpdate
-from flashgen.generate.llm import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import Complete, LLMGenerator
 from flashgen.generate.validation import dedupe_cards
 from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard, QuizQuestion
 from flashgen.output.cache import CACHE_FILE, TaskCache

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.sim import LatencyModel, words
-from flashgen.generate.llm import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import Complete, LLMGenerator
 from flashgen.models import (
     QUIZ_LEVELS,
     Answers,

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from benchmarks.sim import LatencyModel, ServerLimits, SimProvider, SimTime, items_asked
 from benchmarks.simgen import SimGenerator, mean_output_tokens_per_call
-from flashgen.generate.llm import Complete, GenerationContext, LLMGenerator
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.llm import Complete, LLMGenerator
 from flashgen.models import Chunk, Course, Flashcard
 from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
 from flashgen.run.scheduler import Scheduler

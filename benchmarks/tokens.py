@@ -49,7 +49,7 @@ from types import ModuleType
 from typing import Any
 
 from benchmarks.harness import argument_parser, markdown_table
-from flashgen.generate.llm import GenerationContext
+from flashgen.generate.base import GenerationContext
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.discovery import load_course, scan_lectures, select_lectures
 from flashgen.ingest.extract import extract
@@ -81,9 +81,21 @@ def load_before(workdir: Path) -> ModuleType:
         (package / "prompts" / name).write_text(_git("show", f"{BEFORE}:flashgen/prompts/{name}"))
     source = _git("show", f"{BEFORE}:flashgen/generation.py")
     source = source.replace("from flashgen import prompts", "from flashgen_before import prompts")
+    for moved, now in _MOVED_SINCE_BEFORE:
+        source = source.replace(f"from {moved} import", f"from {now} import")
     (package / "generation.py").write_text(source)
     sys.path.insert(0, str(workdir))
     return importlib.import_module("flashgen_before.generation")
+
+
+# Modules the code at ``BEFORE`` imports that have moved since (the stage subpackages).
+_MOVED_SINCE_BEFORE = (
+    ("flashgen.drafts", "flashgen.generate.drafts"),
+    ("flashgen.estimate", "flashgen.providers.estimate"),
+    ("flashgen.mix", "flashgen.generate.mix"),
+    ("flashgen.scheduler", "flashgen.providers.base"),  # Priority
+    ("flashgen.validation", "flashgen.generate.validation"),
+)
 
 
 def _git(*args: str) -> str:

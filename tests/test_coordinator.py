@@ -14,7 +14,8 @@ import pytest
 
 from flashgen.errors import FatalProviderError
 from flashgen.events import Event, TaskUpdate
-from flashgen.generate.llm import Generated, GenerationContext, Generator, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext, Generator
+from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.offline.generator import OfflineGenerator
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.discovery import load_course, scan_lectures

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from flashgen.errors import FatalProviderError, GenerationError, TruncatedOutput
-from flashgen.generate.llm import GenerationContext, LLMGenerator, parse_items
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.mix import QuestionMix
+from flashgen.generate.replies import parse_items
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
 from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.run.scheduler import Scheduler
@@ -228,7 +230,8 @@ async def test_an_item_that_breaks_the_reader_in_any_way_costs_only_itself() -> 
 
 
 async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
-    from flashgen.generate.llm import Generated, Job, _collect
+    from flashgen.generate.base import Generated
+    from flashgen.generate.replies import Job, collect
 
     def build(raw: Any) -> str:
         if raw == "key":
@@ -241,7 +244,7 @@ async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
 
     job: Job[str] = Job("questions", [], build, str, asked=4, want=4)
     result: Generated[str] = Generated(items=[])
-    problem, errors = _collect(json.dumps(["key", "type", "attr", "ok"]), job, result)
+    problem, errors = collect(json.dumps(["key", "type", "attr", "ok"]), job, result)
     assert result.items == ["ok"] and problem == ""
     assert [e.split(" (")[1].split(":")[0] for e in errors] == [
         "KeyError",

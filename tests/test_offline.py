@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.generate.llm import GenerationContext
+from flashgen.generate.base import GenerationContext
 from flashgen.generate.offline.generator import OfflineGenerator
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.extract import extract

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from flashgen.generate import prompts
-from flashgen.generate.llm import GenerationContext, LLMGenerator
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.extract import extract

@@ -18,29 +18,34 @@ doubled allowance, and that costs no correction.
 
 from __future__ import annotations
 
-import json
-import re
-from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from flashgen.errors import FlashgenError, GenerationError, TruncatedOutput
 from flashgen.generate import prompts
+from flashgen.generate.base import Generated, GenerationContext
 from flashgen.generate.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema, question_draft
 from flashgen.generate.mix import QuestionMix, allocate
+from flashgen.generate.replies import (
+    TRUNCATED,
+    Job,
+    clip,
+    collect,
+    missing_types,
+    reask_note,
+    trim_to_mix,
+    type_counts,
+)
 from flashgen.generate.validation import dedupe_questions, finalize_question
 from flashgen.ids import card_id, digest
 from flashgen.models import (
-    NO_USAGE,
     CardSource,
     Chunk,
-    Course,
     Flashcard,
     QuizQuestion,
-    Usage,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
 from flashgen.providers.estimate import OutputAllowance
@@ -51,84 +56,7 @@ T = TypeVar("T")
 QUESTION_BUFFER = 2
 # Items a re-ask writes beyond the missing ones (kept when valid, like the first buffer).
 REASK_BUFFER = 1
-# What a re-ask note repeats of the items kept and of the errors: enough to steer, no more.
-_NOTE_TITLES = 20
-_NOTE_ERRORS = 5
 SYSTEM_PROMPT = "You are a careful teaching assistant. You reply with JSON only."
-
-
-@dataclass(frozen=True)
-class GenerationContext:
-    course: Course
-    lecture_id: str
-    language: str
-    priority: Priority = ()
-
-
-@dataclass(frozen=True)
-class Rejection:
-    reason: str
-    item: str = ""
-
-
-@dataclass
-class Generated(Generic[T]):
-    items: list[T]
-    usage: Usage = NO_USAGE
-    rejected: list[Rejection] = field(default_factory=list)
-    calls: int = 0
-
-
-class Generator(Protocol):
-    name: str
-    model: str
-    # The questions each card is expected to yield per level (to report what a failed quiz
-    # task leaves missing).
-    questions_per_card: int
-
-    @property
-    def quiz_group_size(self) -> int | None:
-        """Cards per quiz request; None: all of a lecture's cards in one request."""
-        ...
-
-    @property
-    def identity(self) -> dict[str, Any]:
-        """Everything about the generator that changes its results; part of every cache key."""
-        ...
-
-    async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]: ...
-
-    async def quiz(
-        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
-    ) -> Generated[QuizQuestion]: ...
-
-
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
-
-
-def parse_items(text: str, key: str) -> list[Any]:
-    """The list under ``key`` in a JSON reply; tolerant of code fences, strict about shape."""
-    try:
-        data = json.loads(_FENCE.sub("", text))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})") from exc
-    if isinstance(data, list):
-        return data
-    if not isinstance(data, dict) or not isinstance(data.get(key), list):
-        raise ValueError(f'the reply must be a JSON object of the form {{"{key}": [...]}}')
-    return list(data[key])
-
-
-def _reason(exc: Exception) -> str:
-    """Why one item could not be read, in a line the model can act on."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-    if isinstance(exc, ValueError):
-        return str(exc)
-    # KeyError, TypeError, AttributeError…: a shape the drafts did not foresee.
-    return f"unreadable item ({type(exc).__name__}: {exc})"
 
 
 @dataclass(frozen=True)
@@ -152,23 +80,6 @@ class Prompt:
         """All of it but ``SYSTEM_PROMPT``, as one text (for token estimates)."""
         body = self.system.removeprefix(SYSTEM_PROMPT).strip()
         return "\n\n".join([body, *(m.content for m in self.messages)])
-
-
-@dataclass(frozen=True)
-class Job(Generic[T]):
-    """How one task reads, counts and re-asks for its items."""
-
-    key: str  # "flashcards" or "questions": the reply's envelope key and the schema name
-    drafts: Sequence[type[BaseModel]]
-    build: Callable[[Any], T]
-    title: Callable[[T], str]  # how the re-ask note names a kept item
-    asked: int  # items the first request asks for
-    want: int  # below this many kept items, a re-ask asks for the rest
-    # True: only items the model offered and that were dropped are asked again (a chunk may
-    # honestly hold fewer cards than ``want``); False: ``want`` is the target.
-    replace_rejected_only: bool = False
-    type_note: Callable[[Sequence[T], int], str] = lambda kept, count: ""
-    unique: Callable[[list[T]], list[T]] = list
 
 
 Complete = Callable[[CompletionRequest, Priority], Awaitable[Completion]]
@@ -316,14 +227,14 @@ class LLMGenerator:
         asked = self.questions_asked(len(cards))
         shared = prompts.requests()["quiz_cards"].substitute(
             question_count=asked,
-            material=prompts.fence("\n".join(_card_line(c) for c in cards), "flashcards"),
+            material=prompts.fence("\n".join(prompts.card_line(c) for c in cards), "flashcards"),
         )
         spec = prompts.levels()[level]
         task = prompts.requests()["quiz_level"].substitute(
             level=level,
             level_name=spec.name,
             question_count=asked,
-            type_counts=_type_counts(allocate(self.mix.shares(level), asked)),
+            type_counts=type_counts(allocate(self.mix.shares(level), asked)),
         )
         return Prompt(
             f"{SYSTEM_PROMPT}\n\n{system}",
@@ -365,13 +276,13 @@ class LLMGenerator:
 
         def type_note(kept: Sequence[QuizQuestion], count: int) -> str:
             counts = missing_types(shares, target, kept, count)
-            return f" Of these: {_type_counts(counts)}."
+            return f" Of these: {type_counts(counts)}."
 
         job: Job[QuizQuestion] = Job(
             key="questions",
             drafts=[QUESTION_DRAFTS[t] for t in shares],
             build=build,
-            title=lambda question: _clip(question.question_text, 80),
+            title=lambda question: clip(question.question_text, 80),
             asked=asked,
             want=target,
             type_note=type_note,
@@ -438,7 +349,7 @@ class LLMGenerator:
             if completion.truncated:
                 problem, errors = TRUNCATED, [TRUNCATED]
             else:
-                problem, errors = _collect(completion.text, job, result)
+                problem, errors = collect(completion.text, job, result)
             kept = job.unique(result.items)
             missing = job.want - len(kept)
             if job.replace_rejected_only and not problem:
@@ -447,7 +358,7 @@ class LLMGenerator:
                 break
             corrections += 1
             count = missing + REASK_BUFFER
-            note = _reask_note(job, kept, errors, count)
+            note = reask_note(job, kept, errors, count)
             messages = (*prompt.messages, Message("user", note))
             if problem != TRUNCATED:  # cut off at the cap: the cap stays, the texts shrink
                 max_tokens = self.allowance.initial(job.key, count)
@@ -460,103 +371,6 @@ class LLMGenerator:
             attempts=result.calls,
             last_output=last_text[:2000],
         )
-
-
-def _collect(text: str, job: Job[T], result: Generated[T]) -> tuple[str, list[str]]:
-    """Add the usable items of a reply to ``result`` and the others to its rejections; return
-    what made the whole reply unusable ("" if nothing) and this reply's errors."""
-    try:
-        raw_items = parse_items(text, job.key)
-    except ValueError as exc:
-        return f"the reply could not be used: {exc}", [f"the reply could not be used: {exc}"]
-    errors: list[str] = []
-    for raw in raw_items:
-        try:
-            item = job.build(raw)
-        except Exception as exc:  # one bad item, whatever its fault, never costs the task
-            reason = _reason(exc)
-            result.rejected.append(Rejection(reason, json.dumps(raw, default=str)[:200]))
-            errors.append(reason)
-        else:
-            result.items.append(item)
-    if raw_items and len(errors) == len(raw_items):
-        return f"none of the {job.key} were valid: {'; '.join(errors[:3])}", errors
-    return "", errors
-
-
-def _reask_note(job: Job[T], kept: Sequence[T], errors: Sequence[str], count: int) -> str:
-    texts = prompts.requests()
-    if kept:
-        titles = "; ".join(_clip(job.title(item), 80) for item in kept[:_NOTE_TITLES])
-        kept_line = texts["kept_some"].substitute(count=len(kept), key=job.key, titles=titles)
-    else:
-        kept_line = texts["kept_none"].substitute(key=job.key)
-    distinct = list(dict.fromkeys(_clip(e, 200) for e in errors))[:_NOTE_ERRORS]
-    return texts["reask"].substitute(
-        kept=kept_line,
-        errors="; ".join(distinct) or f"fewer {job.key} than asked",
-        missing=count,
-        key=job.key,
-        type_note=job.type_note(kept, count),
-    )
-
-
-TRUNCATED = prompts.requests()["truncated"].template
-
-
-def missing_types(
-    shares: Mapping[str, float], target: int, kept: Sequence[QuizQuestion], count: int
-) -> dict[str, int]:
-    """How ``count`` more questions split by type, so that with ``kept`` the mix comes out as
-    the level's: types short of their quota first, in proportion to what they lack."""
-    have: Counter[str] = Counter(q.type for q in kept)
-    quota = allocate(shares, target)
-    short = {t: max(0, quota[t] - have[t]) for t in shares}
-    total = sum(short.values())
-    weights = {t: n / total for t, n in short.items()} if total else dict(shares)
-    return allocate(weights, count)
-
-
-def trim_to_mix(
-    questions: Sequence[QuizQuestion], shares: Mapping[str, float], limit: int
-) -> list[QuizQuestion]:
-    """At most ``limit`` questions, near-duplicates out, keeping the type mix where the
-    model's questions allow it; the first of each type in reply order win."""
-    unique, _ = dedupe_questions(questions)
-    quota = allocate(shares, min(limit, len(unique)))
-    kept: list[QuizQuestion] = []
-    for question in unique:
-        if quota.get(question.type, 0) > 0:
-            quota[question.type] -= 1
-            kept.append(question)
-    leftovers = [q for q in unique if q not in kept]
-    kept += leftovers[: min(limit, len(unique)) - len(kept)]
-    order = {id(q): n for n, q in enumerate(unique)}
-    return sorted(kept, key=lambda q: order[id(q)])
-
-
-def _type_counts(counts: Mapping[str, int]) -> str:
-    return ", ".join(f'{n} of type "{t}"' for t, n in counts.items() if n)
-
-
-def _card_line(card: Flashcard) -> str:
-    """One card as the quiz request lists it; facets a generator left out (None) are omitted."""
-    fields = {
-        "id": card.id,
-        "term": card.term,
-        "question": card.question,
-        "answer": card.answers.concise,
-        "common_mistakes": card.answers.common_mistakes,
-        "real_world_use_case": card.answers.real_world_use_case,
-        "context": card.context,
-        "example": card.example,
-    }
-    return json.dumps({k: v for k, v in fields.items() if v}, ensure_ascii=False)
-
-
-def _clip(text: str, size: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def _course_fields(ctx: GenerationContext) -> dict[str, str]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from flashgen.events import FileSaved, Listener
 from flashgen.generate import prompts
-from flashgen.generate.llm import Generated
+from flashgen.generate.base import Generated
 from flashgen.generate.validation import (
     card_text,
     dedupe_cards,

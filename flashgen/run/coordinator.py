@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from flashgen.events import LecturePlanned, Listener, QuizTasksPlanned
-from flashgen.generate.llm import Generator
+from flashgen.generate.base import Generator
 from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard
 from flashgen.output.cache import TaskCache
 from flashgen.output.course_dedupe import dedupe_course

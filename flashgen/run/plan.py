@@ -27,11 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
 from flashgen.events import Event, LectureSkipped
-from flashgen.generate.llm import (
-    GenerationContext,
-    Generator,
-    LLMGenerator,
-)
+from flashgen.generate.base import GenerationContext, Generator
+from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.offline.generator import OfflineGenerator
 from flashgen.ingest.discovery import LectureScan
 from flashgen.models import (

@@ -17,7 +17,8 @@ from flashgen.config import Settings
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
 from flashgen.events import GeneratorChosen, HedgeSent, Listener, Notice, RetryScheduled
 from flashgen.events import LectureSkipped as LectureSkippedEvent
-from flashgen.generate.llm import Complete, Generator, LLMGenerator
+from flashgen.generate.base import Generator
+from flashgen.generate.llm import Complete, LLMGenerator
 from flashgen.generate.offline.generator import OfflineGenerator
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.cleaning import clean_blocks

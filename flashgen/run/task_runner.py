@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import Listener, TaskUpdate
-from flashgen.generate.llm import Generated, GenerationContext, Generator
+from flashgen.generate.base import Generated, GenerationContext, Generator
 from flashgen.models import Course, FailedTask, Flashcard, QuizQuestion
 from flashgen.output.cache import TaskCache
 from flashgen.run.budget import BudgetExceeded

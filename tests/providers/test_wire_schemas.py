@@ -22,7 +22,8 @@ from export_samples import questions as sample_questions
 from pytest_httpserver import HTTPServer
 
 from flashgen.errors import FlashgenError
-from flashgen.generate.llm import Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
 from flashgen.ids import card_id
 from flashgen.models import (

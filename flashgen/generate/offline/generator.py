@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from flashgen.generate.llm import Generated, GenerationContext, Rejection
+from flashgen.generate.base import Generated, GenerationContext, Rejection
 from flashgen.generate.mix import QuestionMix, assign
 from flashgen.generate.offline.cards import (
     PURPOSE,

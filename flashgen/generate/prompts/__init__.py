@@ -8,11 +8,14 @@ written from it) so that nothing inside can end the element early and pass for i
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from string import Template
+
+from flashgen.models import Flashcard
 
 _FILES = ("flashcards.md", "quiz.md", "levels.toml", "question_types.toml", "requests.toml")
 
@@ -81,3 +84,18 @@ def fence(text: str, label: str = "material") -> str:
         if tag not in text:
             return f"<{tag}>\n{text}\n</{tag}>"
         salt += 1
+
+
+def card_line(card: Flashcard) -> str:
+    """One card as the quiz request lists it; facets a generator left out (None) are omitted."""
+    fields = {
+        "id": card.id,
+        "term": card.term,
+        "question": card.question,
+        "answer": card.answers.concise,
+        "common_mistakes": card.answers.common_mistakes,
+        "real_world_use_case": card.answers.real_world_use_case,
+        "context": card.context,
+        "example": card.example,
+    }
+    return json.dumps({k: v for k, v in fields.items() if v}, ensure_ascii=False)
