@@ -43,8 +43,9 @@ from flashgen.providers.base import Completion, CompletionRequest, Priority
 from flashgen.run.assemble import PreparedLecture
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
+from flashgen.run.policies import HedgePolicy, RetryPolicy
 from flashgen.run.ratelimit import RateLimits
-from flashgen.run.scheduler import HedgePolicy, RetryPolicy, Scheduler
+from flashgen.run.scheduler import Scheduler
 
 COURSE = Course(id="bench", path=Path("."), name="Benchmark course")
 CHUNK_CHARS = 5800  # a full chunk at the default chunk size (6000 characters, 300 overlap)

@@ -14,8 +14,9 @@ import pytest
 from flashgen.errors import Overloaded, ProviderOverloaded, RateLimited
 from flashgen.providers.base import Completion
 from flashgen.run.interrupt import Interrupted
+from flashgen.run.policies import OverloadPolicy, RetryPolicy
 from flashgen.run.ratelimit import REQUESTS, RateLimits
-from flashgen.run.scheduler import OverloadPolicy, RetryPolicy, Scheduler
+from flashgen.run.scheduler import Scheduler
 from tests.test_scheduler import REQUEST, Recorder, Scripted, Step, now, virtual
 
 

@@ -29,7 +29,8 @@ from flashgen.providers.base import Completion, CompletionRequest, Provider
 from flashgen.run.assemble import PreparedLecture
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.interrupt import RunControl
-from flashgen.run.scheduler import RetryPolicy, Scheduler
+from flashgen.run.policies import RetryPolicy
+from flashgen.run.scheduler import Scheduler
 from tests.fakes import model_reply
 
 COURSE = Course(id="bio", path=Path("."), name="Biology")

@@ -18,6 +18,7 @@ import pytest
 from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
+from flashgen.run.policies import DeadlinePolicy, HedgePolicy, RetryPolicy
 from flashgen.run.ratelimit import (
     HEADROOM,
     OUTPUT,
@@ -29,13 +30,8 @@ from flashgen.run.ratelimit import (
     estimate_input_tokens,
     request_cost,
 )
-from flashgen.run.scheduler import (
-    DeadlinePolicy,
-    HedgePolicy,
-    PrioritySlots,
-    RetryPolicy,
-    Scheduler,
-)
+from flashgen.run.scheduler import Scheduler
+from flashgen.run.slots import PrioritySlots
 from tests.vclock import VirtualClockLoop
 
 T = TypeVar("T")

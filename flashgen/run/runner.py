@@ -34,14 +34,9 @@ from flashgen.run.budget import Budget
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
 from flashgen.run.interrupt import RunControl
+from flashgen.run.policies import DeadlinePolicy, HedgePolicy, OverloadPolicy, RetryPolicy
 from flashgen.run.ratelimit import RateLimits
-from flashgen.run.scheduler import (
-    DeadlinePolicy,
-    HedgePolicy,
-    OverloadPolicy,
-    RetryPolicy,
-    Scheduler,
-)
+from flashgen.run.scheduler import Scheduler
 
 
 @dataclass(frozen=True)

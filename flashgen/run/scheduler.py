@@ -35,14 +35,9 @@ amount of work per bucket (at most four).
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import math
 import random
-import statistics
-from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from flashgen.errors import (
     Overloaded,
@@ -52,6 +47,13 @@ from flashgen.errors import (
     TransientProviderError,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Priority, Provider
+from flashgen.run.policies import (
+    DeadlinePolicy,
+    HedgePolicy,
+    Latencies,
+    OverloadPolicy,
+    RetryPolicy,
+)
 from flashgen.run.ratelimit import (
     Cost,
     PacingPolicy,
@@ -60,253 +62,7 @@ from flashgen.run.ratelimit import (
     Ticket,
     request_cost,
 )
-
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-
-_NO_COST: Cost = (0.0, 0.0, 0.0, 0.0)
-# What a slot without a limiter hands out: there is no budget to settle.
-_FREE = Ticket(0.0, _NO_COST, [None, None, None, None])
-
-
-class _Alarm:
-    """Calls ``callback`` at the earliest of the times asked for (one timer at a time).
-    With a fake clock, its ``sleep`` is what moves time on, so the alarm sleeps in a task."""
-
-    def __init__(self, callback: Callable[[], None], sleep: Sleep) -> None:
-        self._callback = callback
-        self._sleep = sleep
-        self._timer: asyncio.TimerHandle | asyncio.Task[None] | None = None
-        self._due = 0.0
-
-    def at(self, now: float, delay: float) -> None:
-        due = now + delay
-        if self._timer is not None:
-            if self._due <= due:
-                return
-            self._timer.cancel()
-        self._due = due
-        loop = asyncio.get_running_loop()
-        if self._sleep is asyncio.sleep:
-            self._timer = loop.call_later(delay, self._ring)
-        else:
-            self._timer = loop.create_task(self._sleep_then_ring(delay))
-
-    def _ring(self) -> None:
-        self._timer = None
-        self._callback()
-
-    async def _sleep_then_ring(self, delay: float) -> None:
-        await self._sleep(delay)
-        self._ring()
-
-
-class _Waiter:
-    __slots__ = ("cost", "future")
-
-    def __init__(self, cost: Cost, future: asyncio.Future[Ticket]) -> None:
-        self.cost = cost
-        self.future = future
-
-
-class PrioritySlots:
-    """A semaphore that admits the waiter with the smallest priority first (FIFO among equals),
-    and, given a ``RateLimiter``, only when the limiter's buckets can pay the waiter's cost.
-
-    ``clock`` and ``sleep`` default to the event loop's; they go together: a fake clock needs a
-    fake sleep that moves it on (tests use such a pair to run time-based behaviour instantly).
-    """
-
-    def __init__(
-        self,
-        capacity: int,
-        limiter: RateLimiter | None = None,
-        *,
-        clock: Clock | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.capacity = capacity
-        self.in_use = 0
-        self.limiter = limiter
-        self._clock = clock
-        self._waiters: list[tuple[Priority, int, _Waiter]] = []
-        self._order = itertools.count()
-        self._alarm = _Alarm(self._admit, sleep)
-        self._closed: Callable[[], BaseException] | None = None
-
-    def now(self) -> float:
-        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
-
-    def close(self, error: Callable[[], BaseException]) -> None:
-        """Admit nothing more: every waiter, and every later ``acquire``, raises ``error()`` at
-        once, whatever the budget or a hold would have made it wait."""
-        self._closed = error
-        waiters, self._waiters = self._waiters, []
-        for _, _, waiter in waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(error())
-
-    async def acquire(self, priority: Priority = (), cost: Cost = _NO_COST) -> Ticket:
-        """Wait for a slot and the budget for ``cost``."""
-        if self._closed is not None:
-            raise self._closed()
-        ticket = self.try_acquire(cost)
-        if ticket is not None:
-            return ticket
-        future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._order), _Waiter(cost, future)))
-        self._admit()
-        try:
-            return await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release(unused=future.result())  # admitted just as we were cancelled
-            else:
-                self._admit()  # the next waiter may fit where this one did not
-            raise
-
-    @property
-    def idle(self) -> bool:
-        """Whether a slot is free with nobody waiting for one."""
-        return not self._waiters and self.in_use < self.capacity
-
-    def try_acquire(self, cost: Cost = _NO_COST) -> Ticket | None:
-        """A slot and the budget for ``cost`` now, or None: never queues, never goes ahead of
-        a waiter."""
-        if not self.idle or self._closed is not None:
-            return None  # (a closed queue sends no hedge either)
-        limiter = self.limiter
-        if limiter is None:
-            self.in_use += 1
-            return _FREE
-        now = self.now()
-        limiter.advance(now)
-        if limiter.wait_time(cost) > 0.0:
-            return None
-        self.in_use += 1
-        return limiter.charge(cost, now)
-
-    def release(self, unused: Ticket | None = None) -> None:
-        """Free a slot; ``unused`` is the ticket of a call that was never sent, refunded whole.
-        (A call that was sent settles its budget with the limiter before its slot is freed.)"""
-        self.in_use -= 1
-        if unused is not None and self.limiter is not None:
-            self.limiter.unsent(unused)
-        self._admit()
-
-    def _admit(self) -> None:
-        """Admit waiters in priority order while a slot is free and the first one's cost fits;
-        when budget is what it lacks, wake up again when the budget will be there."""
-        limiter = self.limiter
-        waiters = self._waiters
-        now = 0.0
-        if limiter is not None:
-            now = self.now()
-            limiter.advance(now)
-        blocked = False
-        while waiters and self.in_use < self.capacity:
-            waiter = waiters[0][2]
-            if waiter.future.done():  # cancelled while waiting
-                heapq.heappop(waiters)
-                continue
-            ticket = _FREE
-            if limiter is not None:
-                wait = limiter.wait_time(waiter.cost)
-                if wait > 0.0:
-                    blocked = True
-                    self._alarm.at(now, wait)
-                    break
-                ticket = limiter.charge(waiter.cost, now)
-            heapq.heappop(waiters)
-            self.in_use += 1
-            waiter.future.set_result(ticket)
-        if limiter is not None:
-            limiter.waiting = blocked
-
-
-@dataclass
-class RetryPolicy:
-    max_retries: int = 5
-    initial_backoff: float = 1.0
-    max_backoff: float = 60.0
-    jitter: float = 1.0
-    max_retry_after: float = 300.0  # a server asking for longer is obeyed only this far
-
-
-@dataclass(frozen=True)
-class OverloadPolicy:
-    """How a call backs off when the provider lacks capacity, and when the run gives up.
-
-    Overload is not the client's rate: a slower client would be refused as often, so only the
-    refused call waits (exponential backoff with jitter, so refused calls do not come back
-    together), and the pace of the others stays. A refused call tries again until the provider
-    answers (``max_refusals`` at most); when the provider has answered nothing for
-    ``patience`` seconds while refusing at least ``min_refusals`` calls as overloaded, the
-    scheduler stops sending: the run saves what it has and says to rerun later."""
-
-    initial_backoff: float = 0.5
-    max_backoff: float = 8.0
-    patience: float = 60.0
-    min_refusals: int = 5
-    max_refusals: int = 30  # of one call, while others are answered (about four minutes)
-    # The one slowdown: after this many refusals in a row with no answer between them, every
-    # admission waits a backoff step too (growing with the streak, at most ``max_backoff``),
-    # so that a provider refusing everything is probed, not hammered by every queued call.
-    # Random refusals amid answers never make such a streak.
-    hold_after: int = 3
-
-
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    """How long one call may take in all, a slow trickle of an answer included (the SDKs'
-    own timeout only bounds each silence, and a body sent a byte at a time never trips it).
-
-    ``longest`` (``--timeout``) holds from the first call. Once ``min_samples`` calls of a kind
-    have answered, a call of that kind also fails at ``over_median`` times their median
-    latency, but never sooner than ``floor``: a stalled call then fails in well under a minute
-    where calls take seconds, and large calls that take minutes keep their time."""
-
-    longest: float = 120.0
-    floor: float = 30.0
-    over_median: float = 4.0
-    min_samples: int = 5
-
-    def seconds(self, median: float | None) -> float:
-        if median is None:
-            return self.longest
-        return min(self.longest, max(self.floor, self.over_median * median))
-
-
-@dataclass(frozen=True)
-class HedgePolicy:
-    """When a straggler gets a second copy sent (see ``Scheduler``)."""
-
-    enabled: bool = True
-    after_median: float = 2.0  # a call is a straggler past this many median latencies
-    min_samples: int = 5  # latencies of its kind seen before any call of it is hedged
-    max_share: float = 0.05  # hedges sent, at most this share of the calls sent (plus one)
-    window: int = 200  # the median is over this many latest calls of a kind
-
-
-class _Latencies:
-    """The latest latencies of one kind of call, and their median."""
-
-    def __init__(self, window: int) -> None:
-        self._seconds: deque[float] = deque(maxlen=window)
-        self._median: float | None = None
-
-    def add(self, seconds: float) -> None:
-        self._seconds.append(seconds)
-        self._median = None
-
-    def median(self, min_samples: int) -> float | None:
-        if len(self._seconds) < min_samples:
-            return None
-        if self._median is None:
-            self._median = statistics.median(self._seconds)
-        return self._median
+from flashgen.run.slots import Alarm, Clock, PrioritySlots, Sleep
 
 
 class _Flight:
@@ -376,8 +132,8 @@ class Scheduler:
         self.hedges_sent = 0
         self.hedges_won = 0
         self._flights: set[_Flight] = set()
-        self._latencies: dict[str, _Latencies] = {}
-        self._hedge_alarm = _Alarm(self._hedge_stragglers, timer_sleep)
+        self._latencies: dict[str, Latencies] = {}
+        self._hedge_alarm = Alarm(self._hedge_stragglers, timer_sleep)
         self.overloaded = 0  # refusals for lack of capacity
         self.gave_up = False  # set when sustained overload stopped the sending
         self._last_answer: float | None = None  # when the provider last answered a call
@@ -516,10 +272,10 @@ class Scheduler:
                 if copy is not None and not copy.done():
                     copy.cancel()
 
-    def _latency(self, kind: str) -> _Latencies:
+    def _latency(self, kind: str) -> Latencies:
         found = self._latencies.get(kind)
         if found is None:
-            found = self._latencies[kind] = _Latencies(max(self.hedging.window, 50))
+            found = self._latencies[kind] = Latencies(max(self.hedging.window, 50))
         return found
 
     def _hedge_stragglers(self) -> None:
