@@ -27,12 +27,14 @@ from flashgen.providers.common import (
     ErrorKinds,
     HttpFailure,
     UnreadableResponse,
+)
+from flashgen.providers.estimate import thinking_room
+from flashgen.providers.headers import (
     google_bad_key,
     google_daily_quota,
     google_retry_delay,
     parse_rate_limit_headers,
 )
-from flashgen.providers.estimate import thinking_room
 
 if TYPE_CHECKING:
     from google.genai import types

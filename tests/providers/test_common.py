@@ -15,15 +15,12 @@ from flashgen.errors import (
     RequestRejected,
     TransientProviderError,
 )
-from flashgen.providers.common import (
-    ErrorMapper,
-    HttpFailure,
-    error_field,
+from flashgen.providers.common import ErrorMapper, HttpFailure, error_field, redact
+from flashgen.providers.headers import (
     google_daily_quota,
     google_retry_delay,
     parse_duration,
     parse_rate_limit_headers,
-    redact,
     retry_after_from_headers,
 )
 
