@@ -16,15 +16,8 @@ import pytest
 from flashgen.errors import RateLimited
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
-from flashgen.run.ratelimit import (
-    HEADROOM,
-    REQUESTS,
-    PacingPolicy,
-    RateLimiter,
-    RateLimits,
-    Ticket,
-    request_cost,
-)
+from flashgen.run.pacing import PacingPolicy
+from flashgen.run.ratelimit import HEADROOM, REQUESTS, RateLimiter, RateLimits, Ticket, request_cost
 from flashgen.run.scheduler import Scheduler
 from tests.vclock import VirtualClockLoop
 

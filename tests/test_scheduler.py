@@ -18,12 +18,12 @@ import pytest
 from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
+from flashgen.run.pacing import PacingPolicy
 from flashgen.run.policies import DeadlinePolicy, HedgePolicy, RetryPolicy
 from flashgen.run.ratelimit import (
     HEADROOM,
     OUTPUT,
     REQUESTS,
-    PacingPolicy,
     RateLimiter,
     RateLimits,
     TokenBucket,

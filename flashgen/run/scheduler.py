@@ -47,6 +47,7 @@ from flashgen.errors import (
     TransientProviderError,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Priority, Provider
+from flashgen.run.pacing import PacingPolicy
 from flashgen.run.policies import (
     DeadlinePolicy,
     HedgePolicy,
@@ -54,14 +55,7 @@ from flashgen.run.policies import (
     OverloadPolicy,
     RetryPolicy,
 )
-from flashgen.run.ratelimit import (
-    Cost,
-    PacingPolicy,
-    RateLimiter,
-    RateLimits,
-    Ticket,
-    request_cost,
-)
+from flashgen.run.ratelimit import Cost, RateLimiter, RateLimits, Ticket, request_cost
 from flashgen.run.slots import Alarm, Clock, PrioritySlots, Sleep
 
 
