@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from flashgen.events import FileSaved, Listener
 from flashgen.generate import prompts
@@ -83,6 +84,23 @@ def _status(succeeded: int, failed: int, items: int) -> Status:
     if failed:
         return "partial" if succeeded else "failed"
     return "complete" if items else "empty"
+
+
+class _Header(TypedDict):
+    """What every output file's metadata starts with (typed, for ``OutputMetadata``'s fields)."""
+
+    course_id: str
+    course_name: str
+    lecture: str
+    generated_at: str
+    generator: str
+    model: str
+    language: str
+    prompt_version: str
+    status: Status
+    note: str | None
+    tasks_total: int
+    failed_tasks: list[FailedTask]
 
 
 class LectureAssembler:
@@ -170,42 +188,40 @@ class LectureAssembler:
             return []
         return [q for q in existing.questions if not set(q.source_flashcard_ids) <= redone]
 
-    def _metadata_fields(
+    def _header(
         self, lecture_id: str, failed: list[FailedTask], ok: int, total: int, items: int, note: str
-    ) -> dict[str, object]:
+    ) -> _Header:
         status = _status(ok, len(failed), items)
-        return {
-            "course_id": self.course.id,
-            "course_name": self.course.name,
-            "lecture": lecture_id,
-            "generated_at": self._clock().isoformat(timespec="seconds"),
-            "generator": self.generator,
-            "model": self.model,
-            "language": self.language,
-            "prompt_version": prompts.prompt_version(),
-            "status": status,
-            "note": f"empty: {note}" if status == "empty" else None,
-            "tasks_total": total,
-            "failed_tasks": failed,
-        }
+        return _Header(
+            course_id=self.course.id,
+            course_name=self.course.name,
+            lecture=lecture_id,
+            generated_at=self._clock().isoformat(timespec="seconds"),
+            generator=self.generator,
+            model=self.model,
+            language=self.language,
+            prompt_version=prompts.prompt_version(),
+            status=status,
+            note=f"empty: {note}" if status == "empty" else None,
+            tasks_total=total,
+            failed_tasks=failed,
+        )
 
     async def _save_flashcards(
         self, lecture: PreparedLecture, cards: list[Flashcard], failed: list[FailedTask]
     ) -> None:
-        metadata = FlashcardMetadata.model_validate(
-            {
-                **self._metadata_fields(
-                    lecture.id,
-                    failed,
-                    len(lecture.chunks) - len(failed),
-                    len(lecture.chunks),
-                    len(cards),
-                    f"no cards from {_count(len(lecture.chunks), 'chunk')} of text",
-                ),
-                "chunks_processed": len(lecture.chunks) - len(failed),
-                "total_cards": len(cards),
-                "source_digest": lecture.source_digest,
-            }
+        metadata = FlashcardMetadata(
+            **self._header(
+                lecture.id,
+                failed,
+                len(lecture.chunks) - len(failed),
+                len(lecture.chunks),
+                len(cards),
+                f"no cards from {_count(len(lecture.chunks), 'chunk')} of text",
+            ),
+            chunks_processed=len(lecture.chunks) - len(failed),
+            total_cards=len(cards),
+            source_digest=lecture.source_digest,
         )
         # Every card was validated when it was made, read or taken from the cache; validating
         # them again as part of the file cost more than the rest of the save but the write.
@@ -228,21 +244,19 @@ class LectureAssembler:
         failed: list[FailedTask],
         tasks: int,
     ) -> None:
-        metadata = QuizMetadata.model_validate(
-            {
-                **self._metadata_fields(
-                    lecture_id,
-                    failed,
-                    tasks - len(failed),
-                    tasks,
-                    len(questions),
-                    f"{_count(source_cards, 'card')}, no level-{level} questions from them",
-                ),
-                "difficulty_level": level,
-                "level_name": LEVEL_NAMES[level],
-                "source_flashcards": source_cards,
-                "total_questions": len(questions),
-            }
+        metadata = QuizMetadata(
+            **self._header(
+                lecture_id,
+                failed,
+                tasks - len(failed),
+                tasks,
+                len(questions),
+                f"{_count(source_cards, 'card')}, no level-{level} questions from them",
+            ),
+            difficulty_level=level,
+            level_name=LEVEL_NAMES[level],
+            source_flashcards=source_cards,
+            total_questions=len(questions),
         )
         content = QuizFile.model_construct(metadata=metadata, questions=questions)  # as above
         await asyncio.to_thread(self.store.save_quiz, lecture_id, level, content)
