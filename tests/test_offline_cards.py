@@ -151,7 +151,7 @@ def test_equated_instructions_and_task_sentences_give_no_card() -> None:
         )
         == {}
     )
-    from flashgen.generate.offline.cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = (
         "- Unchecked = meist Programmierfehler / Logikfehler\n\n"
@@ -163,7 +163,7 @@ def test_equated_instructions_and_task_sentences_give_no_card() -> None:
 
 
 def test_no_cloze_in_classroom_talk_or_beside_its_opposite_or_compound() -> None:
-    from flashgen.generate.offline.cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = (
         "A git repository is a data structure used to track changes to files.\n\n"
@@ -194,7 +194,7 @@ def test_a_one_word_label_is_named_as_the_lecture_names_it() -> None:
 
 
 def test_no_cloze_on_the_word_every_sentence_uses() -> None:
-    from flashgen.generate.offline.cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = "Eine Exception ist ein Fehlerfall, auf den man im Programm reagieren kann.\n\n" + (
         "\n\n".join(

@@ -1,7 +1,7 @@
 """The offline generator: flashcards and quizzes taken from the text itself.
 
 No key, no network, deterministic. It is for trying flashgen, CI and a first pass over a course;
-it writes a card only where the text defines something (offline_cards), fills only the facets
+it writes a card only where the text defines something (cards, cloze), fills only the facets
 the text states, and builds questions whose options are the lecture's own material, shaped so
 that only someone who knows the content can answer them (offline_quiz). Question wording exists
 for English and German (offline_lang); other languages get cloze cards and no quizzes. A model
@@ -20,15 +20,8 @@ from typing import Any
 
 from flashgen.generate.base import Generated, GenerationContext, Rejection
 from flashgen.generate.mix import QuestionMix, assign
-from flashgen.generate.offline.cards import (
-    PURPOSE,
-    STATEMENT,
-    Cloze,
-    Definition,
-    card_question,
-    find_clozes,
-    find_definitions,
-)
+from flashgen.generate.offline.cards import Definition, card_question, find_definitions
+from flashgen.generate.offline.cloze import Cloze, find_clozes
 from flashgen.generate.offline.lang import Wording, wording
 from flashgen.generate.offline.quiz import (
     SINGLE,
@@ -40,6 +33,7 @@ from flashgen.generate.offline.quiz import (
     statement,
     swapped_pairs,
 )
+from flashgen.generate.offline.shapes import PURPOSE, STATEMENT
 from flashgen.generate.offline.text import Sentence, detect_language, sentences
 from flashgen.generate.validation import (
     dedupe_cards,
