@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,14 @@ def test_the_stages_are_subpackages() -> None:
     names = set(all_modules())
     for stage in ("ingest", "generate", "providers", "run", "output", "export"):
         assert f"flashgen.{stage}" in names
+
+
+def test_no_module_is_over_400_lines() -> None:
+    # Small modules, one job each: a module past this has grown a second concern to split off.
+    root = Path(flashgen.__file__).parent
+    long = {
+        str(path.relative_to(root)): lines
+        for path in root.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert not long, long
