@@ -199,6 +199,7 @@ def _plan_lecture(
     costs: Costs,
 ) -> LecturePlan:
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
+    # Only a model's requests have a size and a price; the offline generator's tasks are counted.
     llm = generator if isinstance(generator, LLMGenerator) else None
     ctx = GenerationContext(course, lecture.id, language)
     # the coordinator's own task specs: the same ids, groups and cache keys as a run
@@ -218,10 +219,10 @@ def _plan_lecture(
             plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
             plan.thinking_tokens += costs.thinking
     if plan.exact:
-        _plan_exact_quizzes(plan, cards, generator, tasks, cache, ctx, costs)
+        _plan_exact_quizzes(plan, cards, generator, llm, tasks, cache, ctx, costs)
     else:
         per_chunk = math.ceil((settings.cards_per_chunk_min + settings.cards_per_chunk_max) / 2)
-        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, ctx, costs)
+        _plan_estimated_quizzes(plan, [per_chunk] * len(lecture.chunks), generator, llm, ctx, costs)
     return plan
 
 
@@ -253,12 +254,12 @@ def _plan_exact_quizzes(
     plan: LecturePlan,
     cards: list[list[Flashcard]],
     generator: Generator,
+    llm: LLMGenerator | None,
     tasks: TaskMaker,
     cache: TaskCache | None,
     ctx: GenerationContext,
     costs: Costs,
 ) -> None:
-    llm = generator if isinstance(generator, LLMGenerator) else None
     for number, group in enumerate(quiz_groups(cards, generator.quiz_group_size)):
         plan.quiz_tasks += len(QUIZ_LEVELS)
         specs = [tasks.quiz(0, plan.lecture, level, 0, number, group) for level in QUIZ_LEVELS]
@@ -276,12 +277,12 @@ def _plan_estimated_quizzes(
     plan: LecturePlan,
     per_chunk: list[int],
     generator: Generator,
+    llm: LLMGenerator | None,
     ctx: GenerationContext,
     costs: Costs,
 ) -> None:
     """Quiz tasks for chunks of ``per_chunk`` cards each, grouped as the coordinator groups;
     their prompts are the real ones over cards of a typical size."""
-    llm = generator if isinstance(generator, LLMGenerator) else None
     size = generator.quiz_group_size
     chunks = per_chunk if size is not None else [sum(per_chunk)]
     sizes = [group for cards in chunks for group in group_sizes(cards, size)]
