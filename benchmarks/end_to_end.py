@@ -57,8 +57,11 @@ class Case:
 
     @property
     def faults(self) -> str:
-        parts = [f"{share:.0%} {kind}" for kind, share in
-                 (("429", self.random_429), ("503", self.random_503)) if share]
+        parts = [
+            f"{share:.0%} {kind}"
+            for kind, share in (("429", self.random_429), ("503", self.random_503))
+            if share
+        ]
         return ", ".join(parts) or "none"
 
 
@@ -109,22 +112,35 @@ def app_for(sim: SimProvider, case: Case) -> web.Application:
         if draw < case.random_429:
             sim.rejected += 1
             return web.json_response(
-                {"error": {"message": "Too Many Requests"}}, status=429,
+                {"error": {"message": "Too Many Requests"}},
+                status=429,
                 headers={"retry-after": "0.2"},
             )
         if draw < case.random_429 + case.random_503:
             sim.rejected += 1
             return web.json_response(
-                {"error": {"message": "The server is overloaded", "type": "server_error",
-                           "code": "server_overloaded"}}, status=503,
+                {
+                    "error": {
+                        "message": "The server is overloaded",
+                        "type": "server_error",
+                        "code": "server_overloaded",
+                    }
+                },
+                status=503,
             )
         try:
             completion = await sim.complete(request)
         except RateLimited as exc:
             return web.json_response(
-                {"error": {"message": "Rate limit reached", "type": "requests",
-                           "code": "rate_limit_exceeded"}},
-                status=429, headers={"retry-after": f"{exc.retry_after or 1:g}"},
+                {
+                    "error": {
+                        "message": "Rate limit reached",
+                        "type": "requests",
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                status=429,
+                headers={"retry-after": f"{exc.retry_after or 1:g}"},
             )
         except TransientProviderError:
             return web.json_response(
@@ -142,12 +158,18 @@ def app_for(sim: SimProvider, case: Case) -> web.Application:
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": sim.model,
-                "choices": [{"index": 0,
-                             "finish_reason": "length" if completion.truncated else "stop",
-                             "message": {"role": "assistant", "content": completion.text}}],
-                "usage": {"prompt_tokens": usage.input_tokens,
-                          "completion_tokens": usage.output_tokens,
-                          "total_tokens": usage.input_tokens + usage.output_tokens},
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "length" if completion.truncated else "stop",
+                        "message": {"role": "assistant", "content": completion.text},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": usage.input_tokens,
+                    "completion_tokens": usage.output_tokens,
+                    "total_tokens": usage.input_tokens + usage.output_tokens,
+                },
             },
             headers=headers,
         )
@@ -192,12 +214,25 @@ async def run_case(case: Case) -> Outcome:
             started = time.perf_counter()
             started_loop = asyncio.get_running_loop().time()
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "flashgen", "run", "bench",
-                "--provider", "openai", "--model", "sim-1",
-                "--base-url", f"http://127.0.0.1:{port}/v1",
-                "--courses-dir", str(courses), "--output-dir", str(root / "output"),
+                sys.executable,
+                "-m",
+                "flashgen",
+                "run",
+                "bench",
+                "--provider",
+                "openai",
+                "--model",
+                "sim-1",
+                "--base-url",
+                f"http://127.0.0.1:{port}/v1",
+                "--courses-dir",
+                str(courses),
+                "--output-dir",
+                str(root / "output"),
                 "--plain",
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
                 cwd=tmp,
             )
             _, stderr = await process.communicate()
@@ -225,20 +260,42 @@ async def run_case(case: Case) -> Outcome:
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    header = ["course", "latency median, σ", "server limit", "random faults", "calls", "T s",
-              "T_lower s",
-              "T/T_lower", "1st call s", "(T − 1st call)/T_lower", "429s", "CLI CPU ms/call",
-              "peak RSS MB", "files", "exit"]
+    header = [
+        "course",
+        "latency median, σ",
+        "server limit",
+        "random faults",
+        "calls",
+        "T s",
+        "T_lower s",
+        "T/T_lower",
+        "1st call s",
+        "(T − 1st call)/T_lower",
+        "429s",
+        "CLI CPU ms/call",
+        "peak RSS MB",
+        "files",
+        "exit",
+    ]
     return markdown_table(
         header,
         (
             [
-                o.case.name, f"{o.case.median:g} s, {o.case.sigma}",
-                "½ of cap, with headers" if o.case.limited else "none", o.case.faults,
+                o.case.name,
+                f"{o.case.median:g} s, {o.case.sigma}",
+                "½ of cap, with headers" if o.case.limited else "none",
+                o.case.faults,
                 str(o.calls),
-                f"{o.wall:.1f}", f"{o.bound:.1f}", f"{o.wall / o.bound:.3f}",
-                f"{o.first_call:.1f}", f"{(o.wall - o.first_call) / o.bound:.3f}", str(o.rejected),
-                f"{o.cpu_ms:.2f}", f"{o.rss_mb:.0f}", str(o.files), str(o.exit_code),
+                f"{o.wall:.1f}",
+                f"{o.bound:.1f}",
+                f"{o.wall / o.bound:.3f}",
+                f"{o.first_call:.1f}",
+                f"{(o.wall - o.first_call) / o.bound:.3f}",
+                str(o.rejected),
+                f"{o.cpu_ms:.2f}",
+                f"{o.rss_mb:.0f}",
+                str(o.files),
+                str(o.exit_code),
             ]
             for o in outcomes
         ),
@@ -250,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="the seed example only")
     parser.add_argument("--json", help="also write the outcomes to this file")
     parser.add_argument(
-        "--overload", action="store_true",
+        "--overload",
+        action="store_true",
         help="only random refusals (5%% and 20%% bare 429s or 503s) next to the fault-free run",
     )
     args = parser.parse_args(argv)
@@ -261,8 +319,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.overload:
         cases = [
             Case("20 lectures × 3", 20, 3, median=0.2, sigma=0.5, **faults)  # type: ignore[arg-type]
-            for faults in ({}, {"random_429": 0.05}, {"random_503": 0.05},
-                           {"random_429": 0.20}, {"random_503": 0.20})
+            for faults in (
+                {},
+                {"random_429": 0.05},
+                {"random_503": 0.05},
+                {"random_429": 0.20},
+                {"random_503": 0.20},
+            )
         ]
     elif not args.quick:
         cases += [

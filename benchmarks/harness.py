@@ -7,7 +7,7 @@ Strategies, all over the same prepared lectures and the same simulated provider:
   flashcard tasks, a global barrier, then ``gather`` over all quiz tasks; 429s and server errors
   retried after ``retry-after`` (else exponential backoff), no client-side rate limit. It uses
   flashgen's LLMGenerator, so it sends the very same requests (and meets the same latencies).
-- ``flashgen``: the real Coordinator + LLMGenerator + Scheduler, wired as ``flashgen.runner``
+- ``flashgen``: the real Coordinator + LLMGenerator + Scheduler, wired as ``flashgen.run.runner``
   wires them, with the scenario's ``--rpm/--itpm/--otpm`` (hedging on, its default).
 - ``flashgen --no-hedge``: the same without hedging: every call is sent once (retries aside).
   A hedge's copy meets a latency of its own (the server draws one per attempt); the bound is
@@ -31,18 +31,21 @@ from typing import Literal, TypeVar
 
 from benchmarks.sim import CallRecord, SimProvider, SimTime, words
 from benchmarks.simgen import SimGenerator
-from flashgen.cache import CACHE_FILE, TaskCache
-from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.errors import RateLimited, TransientProviderError
 from flashgen.events import Event, FileSaved, TaskUpdate
-from flashgen.gc_tuning import fewer_collections
-from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import Complete, LLMGenerator
+from flashgen.generate.validation import dedupe_cards
 from flashgen.models import QUIZ_LEVELS, Chunk, Course, Flashcard, QuizQuestion
-from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.ratelimit import RateLimits
-from flashgen.scheduler import HedgePolicy, Priority, RetryPolicy, Scheduler
-from flashgen.store import OutputStore
-from flashgen.validation import dedupe_cards
+from flashgen.output.cache import CACHE_FILE, TaskCache
+from flashgen.output.store import OutputStore
+from flashgen.providers.base import Completion, CompletionRequest, Priority
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
+from flashgen.run.gc_tuning import fewer_collections
+from flashgen.run.policies import HedgePolicy, RetryPolicy
+from flashgen.run.ratelimit import RateLimits
+from flashgen.run.scheduler import Scheduler
 
 COURSE = Course(id="bench", path=Path("."), name="Benchmark course")
 CHUNK_CHARS = 5800  # a full chunk at the default chunk size (6000 characters, 300 overlap)
@@ -159,12 +162,12 @@ async def run_flashgen(
             watch,
             language="English",
             sequential=sequential,
-            quiz_group_size=generator.quiz_group_size,  # as flashgen.runner does
+            quiz_group_size=generator.quiz_group_size,  # as flashgen.run.runner does
             questions_per_card=generator.questions_per_card,
             cache=cache,
         )
         try:
-            with fewer_collections():  # as flashgen.runner runs the coordinator
+            with fewer_collections():  # as flashgen.run.runner runs the coordinator
                 await coordinator.run(list(workload.lectures))
         finally:
             cache.close()

@@ -41,10 +41,10 @@ from benchmarks.harness import (
     run_strategy,
 )
 from benchmarks.sim import LatencyModel, ServerLimits, SimProvider, SimTime
-from benchmarks.vclock import VirtualClockLoop
 from flashgen.errors import Overloaded, RateLimited
 from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.ratelimit import RateLimits
+from flashgen.run.ratelimit import RateLimits
+from tests.vclock import VirtualClockLoop
 
 CONCURRENCY = 10
 # A fast server (half a second a call) shows the client's reaction to refusals best: with

@@ -1,7 +1,7 @@
 """Scheduler benchmark: ``python -m benchmarks.scheduler [--quick] [--markdown FILE]``.
 
 Runs the seed example and a large course against the simulated server (``benchmarks.sim``) on a
-virtual clock (``benchmarks.vclock``): simulated seconds cost no wall time, runs are exactly
+virtual clock (``tests.vclock``): simulated seconds cost no wall time, runs are exactly
 reproducible, and every strategy meets the same latency for the same call. Each run is measured
 against the lower bound
 
@@ -80,8 +80,8 @@ from benchmarks.harness import (
 )
 from benchmarks.sim import CallRecord, LatencyModel, ServerLimits, SimProvider, SimTime
 from benchmarks.simgen import mean_output_tokens_per_call
-from benchmarks.vclock import VirtualClockLoop
-from flashgen.ratelimit import RateLimits
+from flashgen.run.ratelimit import RateLimits
+from tests.vclock import VirtualClockLoop
 
 CONCURRENCY = 10  # flashgen's default --max-concurrency
 ADAPTATION_SECONDS = 60.0  # "steady" rates count from this long after the first 429
@@ -337,18 +337,22 @@ def _computed(
 CPU_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "dedupe of a lecture's cards and questions",
-        ("flashgen.coordinator:dedupe_questions", "flashgen.coordinator:dedupe_cards"),
+        (
+            "flashgen.run.assemble:dedupe_questions",
+            "flashgen.run.assemble:dedupe_cards",
+            "flashgen.run.tasks:dedupe_cards",  # quiz groups are formed from deduplicated cards
+        ),
     ),
-    ("writing files (serialize, write, rename)", ("flashgen.store:_save",)),
+    ("writing files (serialize, write, rename)", ("flashgen.output.store:_save",)),
     (
         "dedupe summaries kept at save",
-        ("flashgen.store:quiz_keys", "flashgen.store:flashcard_keys"),
+        ("flashgen.output.store:quiz_keys", "flashgen.output.store:flashcard_keys"),
     ),
-    ("course-wide dedupe at the end", ("flashgen.coordinator:dedupe_course",)),
+    ("course-wide dedupe at the end", ("flashgen.run.coordinator:dedupe_course",)),
     (
         "task cache (keys, look-ups, stores)",
         tuple(
-            f"flashgen.cache:{name}"
+            f"flashgen.output.cache:{name}"
             for name in ("TaskKeys.quiz", "TaskKeys.flashcards", "TaskCache.get", "TaskCache.put")
         ),
     ),
@@ -430,7 +434,7 @@ def admission_cpu_us(calls: int = 20_000) -> tuple[float, float]:
     without limits, and with --rpm/--itpm/--otpm set (all buckets in play)."""
     from flashgen.models import Usage
     from flashgen.providers.base import Completion, CompletionRequest, Message
-    from flashgen.scheduler import Scheduler
+    from flashgen.run.scheduler import Scheduler
 
     class Instant:
         name, model = "instant", "instant-1"
@@ -510,9 +514,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argument_parser("python -m benchmarks.scheduler", __doc__)
-    parser.add_argument(
-        "--seeds", type=int, default=20, help="latency seeds for the seed example"
-    )
+    parser.add_argument("--seeds", type=int, default=20, help="latency seeds for the seed example")
     parser.add_argument("--lectures", type=int, default=200, help="lectures in the large course")
     parser.add_argument("--quick", action="store_true", help="σ=0.5 only, one seed")
     parser.add_argument(

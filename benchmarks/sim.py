@@ -257,8 +257,11 @@ class SimProvider:
         if not self.limits.hints:
             return RateLimitHints()
         found: dict[str, int] = {}
-        for kind, name in (("requests", "requests"), ("input", "input_tokens"),
-                           ("output", "output_tokens")):
+        for kind, name in (
+            ("requests", "requests"),
+            ("input", "input_tokens"),
+            ("output", "output_tokens"),
+        ):
             bucket = self._buckets.get(kind)
             if bucket is not None:
                 found[f"{name}_limit"] = int(bucket.per_minute)
@@ -332,8 +335,12 @@ def questions_reply(prompt: str, key: str) -> str:
     questions = []
     for n, kind in enumerate(kinds):
         w = words(f"{key}/{n}", 6)
-        options = {"A": f"{w[2]} first", "B": f"{w[3]} second", "C": f"{w[4]} third",
-                   "D": f"{w[5]} fourth"}
+        options = {
+            "A": f"{w[2]} first",
+            "B": f"{w[3]} second",
+            "C": f"{w[4]} third",
+            "D": f"{w[5]} fourth",
+        }
         correct = ["A", "B"] if kind == "mca" else ["A"]
         named = " and ".join(f"option {letter} ({options[letter]})" for letter in correct)
         questions.append(

@@ -3,7 +3,8 @@
 It sends one request per task through ``complete`` (so through the real Scheduler), shaped like
 LLMGenerator's: the same system prompt, a user message of the same size (the chunk text, or one
 JSON line per flashcard) that names as many cards or questions as LLMGenerator asks for, the
-same ``max_tokens`` rule (``flashgen.estimate.OutputAllowance``: sized from those items, and
+same ``max_tokens`` rule (``flashgen.providers.estimate.OutputAllowance``: sized from those
+items, and
 asked again with a bigger allowance when a reply is cut off below the cap), and the
 coordinator's priority. The answer is not parsed: the items come ready-made
 (``model_construct``, no validation), distinct per lecture, chunk, level and group, so the
@@ -20,8 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.sim import LatencyModel, words
-from flashgen.estimate import OutputAllowance
-from flashgen.generation import Complete, Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import Complete, LLMGenerator
 from flashgen.models import (
     QUIZ_LEVELS,
     Answers,
@@ -32,8 +33,8 @@ from flashgen.models import (
     QuizQuestion,
     RelevanceScore,
 )
-from flashgen.providers.base import Completion, CompletionRequest, Message
-from flashgen.scheduler import Priority
+from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
+from flashgen.providers.estimate import OutputAllowance
 
 CARDS_PER_CHUNK = 6
 SYSTEM = "You are a careful teaching assistant. You reply with JSON only."
@@ -150,8 +151,12 @@ def _question(lecture_id: str, level: int, card: Flashcard, n: int) -> QuizQuest
         id=f"{lecture_id}-q{level}-{card.id[-8:]}{n:03d}",
         type="mcq",
         question_text=f"Which {w[0]} best explains {w[1]}?",
-        options={"A": f"{w[2]} first", "B": f"{w[3]} second", "C": f"{w[4]} third",
-                 "D": f"{w[5]} fourth"},
+        options={
+            "A": f"{w[2]} first",
+            "B": f"{w[3]} second",
+            "C": f"{w[4]} third",
+            "D": f"{w[5]} fourth",
+        },
         correct_answer=["A"],
         explanation=f"Option A is correct: {w[2]} first explains {w[1]}.",
         difficulty_level=level,

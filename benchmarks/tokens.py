@@ -7,7 +7,7 @@ by default) against the same in-process fake model, and prints one table:
   ``BEFORE`` (read with ``git show`` into a temporary package, ``flashgen_before``), on
   today's drafts, validation and models. So the two columns differ only by the request
   shapes, the prompts and the re-ask logic, and both meet the same validation rules.
-- **after**: the working tree's ``flashgen.generation``.
+- **after**: the working tree's ``flashgen.generate.llm``.
 
 The fake model answers every request with valid items built from the request (as many as its
 last message asks for, of the types it names, citing the card ids it lists) and replaces each
@@ -49,15 +49,14 @@ from types import ModuleType
 from typing import Any
 
 from benchmarks.harness import argument_parser, markdown_table
-from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import quiz_groups
-from flashgen.discovery import load_course, scan_lectures, select_lectures
-from flashgen.estimate import text_tokens
-from flashgen.extract import extract
-from flashgen.generation import GenerationContext
+from flashgen.generate.base import GenerationContext
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.discovery import load_course, scan_lectures, select_lectures
+from flashgen.ingest.extract import extract
 from flashgen.models import QUIZ_LEVELS, Flashcard, Usage
-from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.scheduler import Priority
+from flashgen.providers.base import Completion, CompletionRequest, Priority
+from flashgen.providers.estimate import text_tokens
+from flashgen.run.tasks import quiz_groups
 
 BEFORE = "032068b"
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +71,8 @@ _WORD = re.compile(r"[A-Za-z]{5,}")
 
 
 def load_before(workdir: Path) -> ModuleType:
-    """``flashgen.generation`` and its prompts at ``BEFORE``, as the package ``flashgen_before``."""
+    """``flashgen.generation`` (now ``flashgen.generate.llm``) and its prompts at ``BEFORE``, as the
+    package ``flashgen_before``."""
     package = workdir / "flashgen_before"
     (package / "prompts").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -81,9 +81,21 @@ def load_before(workdir: Path) -> ModuleType:
         (package / "prompts" / name).write_text(_git("show", f"{BEFORE}:flashgen/prompts/{name}"))
     source = _git("show", f"{BEFORE}:flashgen/generation.py")
     source = source.replace("from flashgen import prompts", "from flashgen_before import prompts")
+    for moved, now in _MOVED_SINCE_BEFORE:
+        source = source.replace(f"from {moved} import", f"from {now} import")
     (package / "generation.py").write_text(source)
     sys.path.insert(0, str(workdir))
     return importlib.import_module("flashgen_before.generation")
+
+
+# Modules the code at ``BEFORE`` imports that have moved since (the stage subpackages).
+_MOVED_SINCE_BEFORE = (
+    ("flashgen.drafts", "flashgen.generate.drafts"),
+    ("flashgen.estimate", "flashgen.providers.estimate"),
+    ("flashgen.mix", "flashgen.generate.mix"),
+    ("flashgen.scheduler", "flashgen.providers.base"),  # Priority
+    ("flashgen.validation", "flashgen.generate.validation"),
+)
 
 
 def _git(*args: str) -> str:
@@ -364,7 +376,7 @@ class Column:
 
 
 async def measure(course_dir: Path, repeats: int, seed: int, invalid: float) -> str:
-    from flashgen import generation as after
+    from flashgen.generate import llm as after
 
     with tempfile.TemporaryDirectory() as workdir:
         before = load_before(Path(workdir))

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from flashgen.mix import QuestionMix, parse_types
+from flashgen.generate.mix import QuestionMix, parse_types
 
 ProviderName = Literal["auto", "offline", "anthropic", "gemini", "openai"]
 
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     itpm: int | None = Field(None, ge=1)
     otpm: int | None = Field(None, ge=1)
     # Send a second copy of a straggling call when a slot would otherwise idle (see
-    # flashgen.scheduler); off with --budget, where every dollar goes to tasks.
+    # flashgen.run.scheduler); off with --budget, where every dollar goes to tasks.
     hedge: bool = True
 
     # what to generate
@@ -84,11 +84,15 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "FLASHGEN_OPENAI_API_KEY")
     )
     gemini_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices(
-            "GEMINI_API_KEY", "GOOGLE_API_KEY", "FLASHGEN_GEMINI_API_KEY"
-        ),
+        None, validation_alias=AliasChoices("GEMINI_API_KEY", "FLASHGEN_GEMINI_API_KEY")
     )
+    # the google-genai SDK's other name for the Gemini key, used when GEMINI_API_KEY is not set
+    google_api_key: SecretStr | None = Field(None, validation_alias="GOOGLE_API_KEY")
+    # each SDK's own base-URL variable (``base_url`` above, --base-url, wins for the provider a
+    # run uses); read here so that the providers read no environment themselves
+    anthropic_base_url: str | None = Field(None, validation_alias="ANTHROPIC_BASE_URL")
+    gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -122,7 +126,7 @@ class Settings(BaseSettings):
 
     @property
     def cache_path(self) -> Path:
-        from flashgen.cache import CACHE_FILE
+        from flashgen.output.cache import CACHE_FILE
 
         return (self.cache_dir or self.output_dir) / CACHE_FILE
 

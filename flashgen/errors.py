@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from flashgen.models import NO_USAGE, Usage
+
 EXIT_OK = 0
 EXIT_TASKS_FAILED = 1
 EXIT_USAGE = 2
@@ -25,6 +27,9 @@ class FlashgenError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # What the task's calls cost before it failed: paid for, so the report counts them.
+        self.usage: Usage = NO_USAGE
+        self.calls = 0
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

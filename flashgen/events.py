@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from flashgen.models import NO_USAGE, Usage
+from flashgen.models import NO_USAGE, TaskKind, Usage
 
-Phase = Literal["flashcards", "quiz"]
 TaskStatus = Literal["started", "succeeded", "failed", "cached", "skipped"]
 
 
@@ -32,7 +31,7 @@ class QuizTasksPlanned:
 
 @dataclass(frozen=True)
 class TaskUpdate:
-    phase: Phase
+    phase: TaskKind
     lecture: str
     task_id: str
     status: TaskStatus
@@ -43,6 +42,7 @@ class TaskUpdate:
     error: str = ""
     seconds: float = 0.0
     level: int | None = None
+    traceback: str = ""  # of an unexpected error (a bug), for the run report
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,21 @@ LEVEL_NAMES: dict[int, str] = {
 }
 # "empty": every task ran, but there is little to show (no cards, or no questions at a level).
 Status = Literal["complete", "partial", "failed", "empty"]
+
+
+class TaskKind(StrEnum):
+    """The two kinds of task: a chunk's flashcards, and a group of cards' questions at one level.
+    The values are what run reports and progress bars print."""
+
+    FLASHCARDS = "flashcards"
+    QUIZ = "quiz"
+
+    @property
+    def envelope(self) -> str:
+        """The key of the model's reply holding this kind's items (and the reply schema's name)."""
+        return "flashcards" if self is TaskKind.FLASHCARDS else "questions"
+
+
 # Version of the output files. 2: answer facets a generator cannot honestly fill are absent;
 # metadata says ``schema_version`` and may carry a ``note``. Version 1 files (no such key, every
 # facet present) still read.

@@ -12,7 +12,7 @@ from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, StopReason
 
 _CARD_LINE = re.compile(r'^\{"id": "([^"]+)"', re.M)
-# The lecture text of a flashcard request, inside its fence (see flashgen.prompts.fence).
+# The lecture text of a flashcard request, inside its fence (see flashgen.generate.prompts.fence).
 _MATERIAL = re.compile(r"<(material-[0-9a-f]+)>\n(.*)\n</\1>", re.S)
 
 
@@ -93,8 +93,8 @@ def prompt_reply(prompt: str) -> str:
         words = sorted(set(re.findall(r"[A-Za-z]{6,}", text)))[:count] or ["concept"]
         return json.dumps({"flashcards": [card_json(w) for w in words]})
     ids = _CARD_LINE.findall(prompt)
-    asked = int(quiz.group(1))
-    return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(asked)]})
+    wanted = int(quiz.group(1))
+    return json.dumps({"questions": [question_json(ids[n % len(ids)], n) for n in range(wanted)]})
 
 
 @dataclass

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from flashgen.cache import TaskCache, TaskKeys, task_key
 from flashgen.errors import ConfigError
-from flashgen.interrupt import RunControl
 from flashgen.models import Answers, CardSource, Chunk, Course, Flashcard, RelevanceScore
+from flashgen.output.cache import TaskCache, TaskKeys, task_key
+from flashgen.run.interrupt import RunControl
 
 
 def test_put_get_and_persistence(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import pytest
 
-from flashgen.chunking import SEPARATOR, chunk_blocks
+from flashgen.ingest.chunking import SEPARATOR, chunk_blocks
 from flashgen.models import Block, Chunk
 
 SEEDS = range(200)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.chunking import chunk_blocks
-from flashgen.cleaning import clean_blocks, clean_text, plain_inline
-from flashgen.cleaning.latex import MATH_SPAN
-from flashgen.cleaning.pages import drop_page_furniture, repair_ligatures
-from flashgen.cleaning.reflow import reflow
 from flashgen.errors import LectureSkipped
-from flashgen.extract import extract
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.cleaning import clean_blocks, clean_text, plain_inline
+from flashgen.ingest.cleaning.latex import MATH_SPAN
+from flashgen.ingest.cleaning.pages import drop_page_furniture, repair_ligatures
+from flashgen.ingest.cleaning.reflow import reflow
+from flashgen.ingest.extract import extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cleaning"
@@ -196,7 +196,13 @@ def real_lectures() -> list[Path]:
     )
 
 
-@pytest.fixture(params=real_lectures() or [None], ids=lambda p: p.name if p else "absent")
+def lecture_params() -> list[Path | None]:
+    """Every real lecture, or one ``None`` (the fixture then skips) when they are absent."""
+    found: list[Path | None] = list(real_lectures())
+    return found or [None]
+
+
+@pytest.fixture(params=lecture_params(), ids=lambda p: p.name if p else "absent")
 def real_cleaned(request: pytest.FixtureRequest) -> tuple[Path, list[Block]]:
     path = request.param
     if path is None:

@@ -8,22 +8,26 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
-from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import Coordinator, PreparedLecture, group_sizes
-from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import FatalProviderError
 from flashgen.events import Event, TaskUpdate
-from flashgen.extract import extract
-from flashgen.generation import Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext, Generator
+from flashgen.generate.llm import LLMGenerator
+from flashgen.generate.offline.generator import OfflineGenerator
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.discovery import load_course, scan_lectures
+from flashgen.ingest.extract import extract
 from flashgen.models import Block, Chunk, Course, Flashcard, QuizQuestion
-from flashgen.offline import OfflineGenerator
+from flashgen.output.report import RunSummary
+from flashgen.output.store import OutputStore
 from flashgen.providers.base import CompletionRequest
-from flashgen.scheduler import Scheduler
-from flashgen.store import OutputStore
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
+from flashgen.run.scheduler import Scheduler
+from flashgen.run.tasks import group_sizes
 from tests.fakes import FakeProvider, card_json, prompt_reply
 
 SAMPLE = Path(__file__).parents[1] / "courses"
@@ -39,19 +43,19 @@ def lectures(count: int, chunks: int) -> list[PreparedLecture]:
 
 
 def coordinator(
-    tmp_path: Path, generator: object, events: list[Event] | None = None, **options: object
+    tmp_path: Path, generator: Generator, events: list[Event] | None = None, **options: Any
 ) -> Coordinator:
     course = Course(id="c", path=tmp_path, name="Course")
     sink = events if events is not None else []
     return Coordinator(
         course,
         generator,
-        OutputStore(tmp_path / "out", "c"),  # type: ignore[arg-type]
+        OutputStore(tmp_path / "out", "c"),
         sink.append,
         language="English",
         clock=lambda: FIXED_TIME,
         **options,
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_concurrency_cap_is_never_exceeded_and_is_reached(tmp_path: Path) -> None:
@@ -187,6 +191,14 @@ async def test_one_failed_task_does_not_stop_the_others(tmp_path: Path) -> None:
     assert saved.metadata.failed_tasks[0].task.endswith("chunk-1")
     assert "RuntimeError: boom" in saved.metadata.failed_tasks[0].error
     assert saved.flashcards and store.load_quiz(split[0].id, 4) is not None
+    # the run report keeps the traceback of the bug (and only of failed tasks)
+    summary = RunSummary("c")
+    for event in events:
+        summary(event)
+    tasks = summary.to_dict()["tasks"]
+    (failed, *_) = [t for t in tasks if t["status"] == "failed"]
+    assert "RuntimeError: boom" in failed["traceback"] and "Traceback" in failed["traceback"]
+    assert all("traceback" not in t for t in tasks if t["status"] != "failed")
 
 
 async def test_a_fatal_provider_error_stops_issuing_new_tasks(tmp_path: Path) -> None:
@@ -326,3 +338,19 @@ async def test_questions_of_a_duplicate_card_cite_the_card_kept(tmp_path: Path) 
         quiz = store.load_quiz("lec-0", level)
         assert quiz is not None and quiz.questions
         assert all(set(q.source_flashcard_ids) <= kept for q in quiz.questions)
+
+
+async def test_a_failed_task_reports_what_its_paid_attempts_cost(tmp_path: Path) -> None:
+    provider = FakeProvider(reply=lambda request: "{}")  # never a usable card
+    scheduler = Scheduler(provider, concurrency=2)
+    generator = LLMGenerator(scheduler.complete, name="fake", model="fake-1", max_corrections=2)
+    summary = RunSummary("c")
+    events: list[Event] = []
+    await coordinator(tmp_path, generator, events).run(lectures(1, 1))
+    for event in events:
+        summary(event)
+    report = summary.to_dict()
+    (failed,) = [t for t in report["tasks"] if t["status"] == "failed"]
+    assert failed["calls"] == 3  # the first ask and two corrections, each paid for
+    assert failed["usage"]["output_tokens"] == 3 * 50
+    assert report["totals"]["usage"]["cost_usd"] == pytest.approx(0.001 * 3)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flashgen.course_dedupe import FileKeys, dedupe_course, flashcard_keys
+from flashgen.generate.validation import finalize_question
 from flashgen.models import (
     Answers,
     CardSource,
@@ -19,8 +19,8 @@ from flashgen.models import (
     QuizMetadata,
     RelevanceScore,
 )
-from flashgen.store import OutputStore
-from flashgen.validation import finalize_question
+from flashgen.output.course_dedupe import FileKeys, dedupe_course, flashcard_keys
+from flashgen.output.store import OutputStore
 
 META: dict[str, Any] = {
     "course_id": "bio",

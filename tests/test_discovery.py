@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.discovery import (
+from flashgen.errors import (
+    EXIT_USAGE,
+    ConfigError,
+    CourseNotFound,
+    LectureNotFound,
+    PathOutsideCourses,
+)
+from flashgen.ingest.discovery import (
     LectureScan,
     SkippedFile,
     list_courses,
@@ -17,13 +24,6 @@ from flashgen.discovery import (
     natural_key,
     scan_lectures,
     select_lectures,
-)
-from flashgen.errors import (
-    EXIT_USAGE,
-    ConfigError,
-    CourseNotFound,
-    LectureNotFound,
-    PathOutsideCourses,
 )
 
 # the `make_course` fixture of conftest.py (a fixture: tests/export has its own conftest module)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.cleaning import clean_blocks
-from flashgen.discovery import load_course, scan_lectures
 from flashgen.errors import EXIT_TASKS_FAILED, LectureSkipped
-from flashgen.extract import Extraction, extract
+from flashgen.ingest.cleaning import clean_blocks
+from flashgen.ingest.discovery import load_course, scan_lectures
+from flashgen.ingest.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FixturePath = Callable[[str], Path]
@@ -354,7 +354,7 @@ def test_pptx_slide_without_a_title_placeholder_takes_its_top_line_as_title() ->
 def test_office_math_becomes_latex_inline_math() -> None:
     from lxml import etree
 
-    from flashgen.omml import paragraph_text
+    from flashgen.ingest.omml import paragraph_text
 
     m = "http://schemas.openxmlformats.org/officeDocument/2006/math"
     a = "http://schemas.openxmlformats.org/drawingml/2006/main"

@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from flashgen.gc_tuning import YOUNG_THRESHOLD, fewer_collections
+from flashgen.run.gc_tuning import YOUNG_THRESHOLD, fewer_collections
 
 
 def test_settings_hold_inside_and_are_restored_after() -> None:

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from flashgen.errors import GenerationError, TruncatedOutput
-from flashgen.generation import GenerationContext, LLMGenerator, parse_items
-from flashgen.mix import QuestionMix
+from flashgen.errors import FatalProviderError, GenerationError, TruncatedOutput
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.llm import LLMGenerator
+from flashgen.generate.mix import QuestionMix
+from flashgen.generate.replies import parse_items
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
 from flashgen.providers.base import Completion, CompletionRequest
-from flashgen.scheduler import Scheduler
+from flashgen.run.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
 
 COURSE = Course(id="bio", path=Path("bio"), name="Biology", code="BIO 1", textbook="Alberts")
@@ -98,6 +100,17 @@ async def test_gives_up_after_bounded_corrections() -> None:
     with pytest.raises(GenerationError) as info:
         await generator(provider, corrections=2).flashcards(CHUNK, CTX)
     assert info.value.attempts == 3 and len(provider.requests) == 3
+    # the three attempts were paid for: the error carries what they cost
+    assert info.value.calls == 3
+    assert info.value.usage.output_tokens == 3 * 50
+    assert info.value.usage.cost_usd == pytest.approx(0.003)
+
+
+async def test_a_provider_error_after_paid_attempts_carries_their_usage() -> None:
+    provider = FakeProvider(script=["{}", FatalProviderError("400 bad request")])
+    with pytest.raises(FatalProviderError) as info:
+        await generator(provider, corrections=2).flashcards(CHUNK, CTX)
+    assert info.value.calls == 1 and info.value.usage.cost_usd == pytest.approx(0.001)
 
 
 async def test_truncated_output_is_never_parsed() -> None:
@@ -217,7 +230,8 @@ async def test_an_item_that_breaks_the_reader_in_any_way_costs_only_itself() -> 
 
 
 async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
-    from flashgen.generation import Generated, Job, _collect
+    from flashgen.generate.base import Generated
+    from flashgen.generate.replies import Job, collect
 
     def build(raw: Any) -> str:
         if raw == "key":
@@ -230,7 +244,7 @@ async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
 
     job: Job[str] = Job("questions", [], build, str, asked=4, want=4)
     result: Generated[str] = Generated(items=[])
-    problem, errors = _collect(json.dumps(["key", "type", "attr", "ok"]), job, result)
+    problem, errors = collect(json.dumps(["key", "type", "attr", "ok"]), job, result)
     assert result.items == ["ok"] and problem == ""
     assert [e.split(" (")[1].split(":")[0] for e in errors] == [
         "KeyError",

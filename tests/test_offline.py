@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.chunking import chunk_blocks
-from flashgen.extract import extract
-from flashgen.generation import GenerationContext
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.offline.generator import OfflineGenerator
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.extract import extract
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard, Lecture
-from flashgen.offline import OfflineGenerator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COURSE = Course(id="cs", path=FIXTURES, name="Algorithms")
@@ -279,7 +279,7 @@ def test_a_lecture_with_little_to_show_is_reported_empty(
 )
 def test_language_from_course_toml_or_the_text(text: str, declared: str, expected: str) -> None:
     """course.toml's language wins unless it is the default (English): then the text decides."""
-    from flashgen.offline_text import detect_language
+    from flashgen.generate.offline.text import detect_language
 
     assert detect_language(text, declared) == expected
 
@@ -347,7 +347,7 @@ async def test_cards_that_name_each_other_are_never_swapped() -> None:
         for question in (await generator.quiz(cards, level, ctx)).items:
             assert isinstance(question, ChoiceQuestion)
             assert not forbidden & set(question.options.values())
-    from flashgen.offline_quiz import related
+    from flashgen.generate.offline.quiz import related
 
     by_term = {c.term: c for c in cards if c.type == "definition"}
     # one a kind of the other, or its opposite: never swapped either

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.cleaning import clean_blocks
-from flashgen.extract import extract
+from flashgen.generate.offline.cards import Definition, find_definitions
+from flashgen.generate.offline.text import sentences
+from flashgen.ingest.cleaning import clean_blocks
+from flashgen.ingest.extract import extract
 from flashgen.models import Lecture
-from flashgen.offline_cards import Definition, find_definitions
-from flashgen.offline_text import sentences
 
 REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
 
@@ -98,8 +98,8 @@ def test_real_handout_gives_one_card_per_git_command() -> None:
 
 
 def test_purpose_named_statement_and_appositive_shapes() -> None:
-    from flashgen.offline_cards import card_question
-    from flashgen.offline_lang import wording
+    from flashgen.generate.offline.cards import card_question
+    from flashgen.generate.offline.lang import wording
 
     found = {
         d.term: d
@@ -151,7 +151,7 @@ def test_equated_instructions_and_task_sentences_give_no_card() -> None:
         )
         == {}
     )
-    from flashgen.offline_cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = (
         "- Unchecked = meist Programmierfehler / Logikfehler\n\n"
@@ -163,7 +163,7 @@ def test_equated_instructions_and_task_sentences_give_no_card() -> None:
 
 
 def test_no_cloze_in_classroom_talk_or_beside_its_opposite_or_compound() -> None:
-    from flashgen.offline_cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = (
         "A git repository is a data structure used to track changes to files.\n\n"
@@ -194,7 +194,7 @@ def test_a_one_word_label_is_named_as_the_lecture_names_it() -> None:
 
 
 def test_no_cloze_on_the_word_every_sentence_uses() -> None:
-    from flashgen.offline_cards import find_clozes
+    from flashgen.generate.offline.cloze import find_clozes
 
     text = "Eine Exception ist ein Fehlerfall, auf den man im Programm reagieren kann.\n\n" + (
         "\n\n".join(

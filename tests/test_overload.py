@@ -1,7 +1,7 @@
 """Overload is not a rate limit: per-call backoff, no pace cut, a clear point to give up; and a
 stop request that drops every queued call and retry wait at once.
 
-On a virtual clock (``benchmarks.vclock``), as the scheduler's other tests.
+On a virtual clock (``tests.vclock``), as the scheduler's other tests.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import random
 import pytest
 
 from flashgen.errors import Overloaded, ProviderOverloaded, RateLimited
-from flashgen.interrupt import Interrupted
-from flashgen.ratelimit import REQUESTS, RateLimits
-from flashgen.scheduler import OverloadPolicy, RetryPolicy, Scheduler
+from flashgen.providers.base import Completion
+from flashgen.run.interrupt import Interrupted
+from flashgen.run.policies import OverloadPolicy, RetryPolicy
+from flashgen.run.ratelimit import REQUESTS, RateLimits
+from flashgen.run.scheduler import Scheduler
 from tests.test_scheduler import REQUEST, Recorder, Scripted, Step, now, virtual
 
 
@@ -64,7 +66,7 @@ def test_rare_bare_429s_are_capacity_not_a_rate_to_learn() -> None:
 
 def test_429s_that_refuse_much_of_the_traffic_are_still_a_rate_limit() -> None:
     async def main() -> Scheduler:
-        script: list[Step] = [0.5] * 2 + [RateLimited("429", retry_after=1.0)] * 8
+        script: list[Step] = [*[0.5] * 2, *[RateLimited("429", retry_after=1.0)] * 8]
         scheduler = Scheduler(Scripted(script), concurrency=10, policy=RetryPolicy(jitter=0.0))
         await asyncio.gather(*(scheduler.complete(REQUEST) for _ in range(10)))
         return scheduler
@@ -75,7 +77,7 @@ def test_429s_that_refuse_much_of_the_traffic_are_still_a_rate_limit() -> None:
 
 
 def test_sustained_overload_stops_sending_after_the_patience() -> None:
-    async def main() -> tuple[list[BaseException | object], float, Scripted]:
+    async def main() -> tuple[list[Completion | BaseException], float, Scripted]:
         provider = Scripted([Overloaded("529") for _ in range(10_000)])
         scheduler = Scheduler(provider, concurrency=10, rng=random.Random(3))
         results = await asyncio.gather(
@@ -115,7 +117,7 @@ def test_one_answer_resets_the_patience() -> None:
 def test_stop_drops_queued_calls_and_retry_waits_at_once() -> None:
     """Under --rpm 1 (calls queued for budget) and with a call in a long backoff."""
 
-    async def main() -> tuple[list[BaseException | object], float]:
+    async def main() -> tuple[list[Completion | BaseException], float]:
         provider = Scripted([Overloaded("529", retry_after=250.0)])
         scheduler = Scheduler(provider, concurrency=4, limits=RateLimits(requests_per_minute=1))
         calls = [asyncio.ensure_future(scheduler.complete(REQUEST)) for _ in range(6)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flashgen import prompts
-from flashgen.chunking import chunk_blocks
-from flashgen.extract import extract
-from flashgen.generation import GenerationContext, LLMGenerator
-from flashgen.mix import QUESTION_TYPES, QuestionMix
+from flashgen.generate import prompts
+from flashgen.generate.base import GenerationContext
+from flashgen.generate.llm import LLMGenerator
+from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
+from flashgen.ingest.chunking import chunk_blocks
+from flashgen.ingest.extract import extract
 from flashgen.models import Answers, CardSource, Chunk, Course, Flashcard, Lecture, RelevanceScore
 from flashgen.providers.base import CompletionRequest
 

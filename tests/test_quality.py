@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from flashgen.offline_quiz import overlap, stems
-from flashgen.offline_text import is_stopword
+from flashgen.generate.offline.quiz import overlap, stems
+from flashgen.generate.offline.text import is_stopword
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / ".." / "shared" / "real-lectures"
@@ -238,8 +238,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def _lecture_words(course: str, lecture: str) -> set[str]:
     """The words of a lecture's cleaned text, read again from its file."""
-    from flashgen.cleaning import clean_blocks
-    from flashgen.extract import extract
+    from flashgen.ingest.cleaning import clean_blocks
+    from flashgen.ingest.extract import extract
     from flashgen.models import Lecture
 
     folder = REPO / "courses" / course if course == "sample-course" else REAL / course

@@ -1,7 +1,7 @@
 """The rate limiter's pace: what a 429 teaches it, and how it comes back.
 
 Mostly driven by hand with explicit timestamps (no event loop); where the admission queue
-matters, on the virtual clock of ``benchmarks.vclock``. ``tests/test_scheduler.py`` covers
+matters, on the virtual clock of ``tests.vclock``. ``tests/test_scheduler.py`` covers
 the buckets and the queue.
 """
 
@@ -13,20 +13,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.vclock import VirtualClockLoop
 from flashgen.errors import RateLimited
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
-from flashgen.ratelimit import (
-    HEADROOM,
-    REQUESTS,
-    PacingPolicy,
-    RateLimiter,
-    RateLimits,
-    Ticket,
-    request_cost,
-)
-from flashgen.scheduler import Scheduler
+from flashgen.run.pacing import PacingPolicy
+from flashgen.run.ratelimit import HEADROOM, REQUESTS, RateLimiter, RateLimits, Ticket, request_cost
+from flashgen.run.scheduler import Scheduler
+from tests.vclock import VirtualClockLoop
 
 REQUEST = CompletionRequest(
     "system", (Message("user", "x" * 400),), max_tokens=1000, temperature=0.3

@@ -11,10 +11,8 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from flashgen.cache import TaskCache
-from flashgen.chunking import chunk_blocks
-from flashgen.coordinator import Coordinator, PreparedLecture
 from flashgen.errors import (
     FatalProviderError,
     RateLimited,
@@ -22,12 +20,17 @@ from flashgen.errors import (
     TransientProviderError,
 )
 from flashgen.events import Event, TaskUpdate
-from flashgen.generation import LLMGenerator
-from flashgen.interrupt import RunControl
+from flashgen.generate.llm import LLMGenerator
+from flashgen.ingest.chunking import chunk_blocks
 from flashgen.models import Block, Course, Usage
+from flashgen.output.cache import TaskCache
+from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Provider
-from flashgen.scheduler import RetryPolicy, Scheduler
-from flashgen.store import OutputStore
+from flashgen.run.assemble import PreparedLecture
+from flashgen.run.coordinator import Coordinator
+from flashgen.run.interrupt import RunControl
+from flashgen.run.policies import RetryPolicy
+from flashgen.run.scheduler import Scheduler
 from tests.fakes import model_reply
 
 COURSE = Course(id="bio", path=Path("."), name="Biology")
@@ -64,7 +67,7 @@ class FaultyProvider:
     async def complete(self, request: CompletionRequest) -> Completion:
         self.calls.append(request)
         await asyncio.sleep(self.delay)
-        stop = "end"
+        stop: Literal["end", "max_tokens", "other"] = "end"
         text = model_reply(request)
         if self._random.random() < self.share:
             fault = self._random.choice(["429", "503", "timeout", "malformed", "truncated"])
@@ -83,7 +86,7 @@ class FaultyProvider:
             usage=Usage(input_tokens=10, output_tokens=5),
             model=self.model,
             stop_reason=stop,
-        )  # type: ignore[arg-type]
+        )
 
     async def aclose(self) -> None:
         return None

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from flashgen.runlock import LOCK_FILE, OutputBusy, run_lock
+from flashgen.run.runlock import LOCK_FILE, OutputBusy, run_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLD = """
 import sys, time
 from pathlib import Path
-from flashgen.runlock import run_lock
+from flashgen.run.runlock import run_lock
 with run_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)

@@ -1,6 +1,6 @@
 """The scheduler and its rate limiter: priorities, the cap, retries, buckets, hints and pacing.
 
-Time-based tests run on a virtual clock (``benchmarks.vclock``): sleeping moves the loop's clock
+Time-based tests run on a virtual clock (``tests.vclock``): sleeping moves the loop's clock
 without waiting, so they are instant and exact, and never assert on wall-clock time.
 """
 
@@ -9,34 +9,30 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
 
-from benchmarks.vclock import VirtualClockLoop
 from flashgen.errors import FatalProviderError, RateLimited, TransientProviderError
 from flashgen.models import Usage
 from flashgen.providers.base import Completion, CompletionRequest, Message, RateLimitHints
-from flashgen.ratelimit import (
+from flashgen.run.pacing import PacingPolicy
+from flashgen.run.policies import DeadlinePolicy, HedgePolicy, RetryPolicy
+from flashgen.run.ratelimit import (
     HEADROOM,
     OUTPUT,
     REQUESTS,
-    PacingPolicy,
     RateLimiter,
     RateLimits,
     TokenBucket,
     estimate_input_tokens,
     request_cost,
 )
-from flashgen.scheduler import (
-    DeadlinePolicy,
-    HedgePolicy,
-    PrioritySlots,
-    RetryPolicy,
-    Scheduler,
-)
+from flashgen.run.scheduler import Scheduler
+from flashgen.run.slots import PrioritySlots
+from tests.vclock import VirtualClockLoop
 
 T = TypeVar("T")
 REQUEST = CompletionRequest(
@@ -60,7 +56,7 @@ Step = Exception | float | RateLimitHints  # raise it / answer after that many s
 class Scripted:
     """Plays ``script`` one step per call (then answers at once); records what happened."""
 
-    script: list[Step] = field(default_factory=list)
+    script: Sequence[Step] = ()
     name: str = "scripted"
     model: str = "scripted-1"
     calls: list[float] = field(default_factory=list)  # when each call arrived
@@ -72,7 +68,7 @@ class Scripted:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            step = self.script.pop(0) if self.script else 0.0
+            step, self.script = (self.script[0], self.script[1:]) if self.script else (0.0, ())
             if isinstance(step, Exception):
                 raise step
             await asyncio.sleep(step if isinstance(step, float) else 0.0)
@@ -111,9 +107,12 @@ def test_waiters_are_admitted_smallest_priority_first_and_fifo_among_equals() ->
         order: list[str] = []
 
         async def worker(name: str, priority: tuple[int, ...]) -> None:
-            async with slots.slot(priority):
+            await slots.acquire(priority)
+            try:
                 order.append(name)
                 await asyncio.sleep(1)
+            finally:
+                slots.release()
 
         holder = asyncio.create_task(worker("holder", (9,)))
         await asyncio.sleep(0)
@@ -483,8 +482,13 @@ def test_hedging_is_off_unless_asked_for() -> None:
 def test_a_failed_hedge_is_dropped_and_the_call_goes_on() -> None:
     async def main() -> tuple[Scripted, Scheduler, list[float]]:
         provider = Scripted([1.0] * 9 + [50.0, TransientProviderError("503 on the copy")])
-        scheduler = Scheduler(provider, concurrency=4, policy=no_jitter(), hedging=HedgePolicy(),
-                              deadline=DeadlinePolicy(floor=60.0))
+        scheduler = Scheduler(
+            provider,
+            concurrency=4,
+            policy=no_jitter(),
+            hedging=HedgePolicy(),
+            deadline=DeadlinePolicy(floor=60.0),
+        )
         return provider, scheduler, await _run_calls(scheduler, 10)
 
     provider, scheduler, ends = virtual(main)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flashgen.models import FlashcardFile, QuizFile
-from flashgen.schema import DATA_DIR, output_schemas, render, write_schemas
+from flashgen.output.schema import DATA_DIR, output_schemas, render, write_schemas
 
 
 def test_shipped_schema_files_match_the_models() -> None:
@@ -11,7 +12,7 @@ def test_shipped_schema_files_match_the_models() -> None:
         shipped = (DATA_DIR / name).read_text(encoding="utf-8")
         assert shipped == render(schema), (
             f"flashgen/data/{name} is out of date with models.py: "
-            "run `python -m flashgen.schema` and commit the result"
+            "run `python -m flashgen.output.schema` and commit the result"
         )
 
 
@@ -48,7 +49,7 @@ def test_version_1_files_with_every_facet_still_read() -> None:
     """Files written before schema version 2 (no schema_version, all facets) load as they are."""
     from flashgen.models import OUTPUT_SCHEMA_VERSION, FlashcardFile
 
-    old = {
+    old: dict[str, Any] = {
         "metadata": {
             "course_id": "c",
             "course_name": "C",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from flashgen.generate.validation import finalize_question
 from flashgen.models import (
     Answers,
     CardSource,
@@ -19,8 +20,7 @@ from flashgen.models import (
     QuizMetadata,
     RelevanceScore,
 )
-from flashgen.store import OutputStore, output_json, to_json
-from flashgen.validation import finalize_question
+from flashgen.output.store import OutputStore, output_json, to_json
 
 # Escapes, quotes, non-ASCII, astral characters, separators JSON leaves alone.
 TRICKY = 'é 漢字 😀 \u2028\u2029 \x7f \x00\x01\x1f \b\f\n\r\t "q" \\ / </script> \ud7ff\ue000\uffff'

@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from flashgen.course_dedupe import dedupe_course
-from flashgen.mix import allocate, assign, level_shares, parse_types
+from flashgen.generate.mix import allocate, assign, level_shares, parse_types
+from flashgen.generate.validation import (
+    dedupe,
+    dedupe_cards,
+    finalize_question,
+    is_near_duplicate,
+    normalise,
+)
 from flashgen.models import (
     Answers,
     CardSource,
@@ -24,14 +30,8 @@ from flashgen.models import (
     RelevanceScore,
 )
 from flashgen.models import Flashcard as Card
-from flashgen.store import OutputStore
-from flashgen.validation import (
-    dedupe,
-    dedupe_cards,
-    finalize_question,
-    is_near_duplicate,
-    normalise,
-)
+from flashgen.output.course_dedupe import dedupe_course
+from flashgen.output.store import OutputStore
 
 
 def choice(**changes: Any) -> dict[str, Any]:

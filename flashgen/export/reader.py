@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from flashgen.errors import UsageError
 from flashgen.export.base import SkippedItem
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
-from flashgen.store import FLASHCARDS_FILE, OutputStore, quiz_file_name
+from flashgen.output.store import FLASHCARDS_FILE, OutputStore, quiz_file_name
 
 
 @dataclass(frozen=True)

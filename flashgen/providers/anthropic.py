@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flashgen.estimate import min_cache_tokens, text_tokens
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -27,9 +26,10 @@ from flashgen.providers.common import (
     HttpFailure,
     UnreadableResponse,
     error_field,
-    parse_rate_limit_headers,
     stainless_error_kinds,
 )
+from flashgen.providers.estimate import min_cache_tokens, text_tokens
+from flashgen.providers.headers import parse_rate_limit_headers
 
 if TYPE_CHECKING:
     import httpx2

@@ -13,6 +13,10 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from flashgen.models import Usage
 
+# A call's place in the scheduler's queue: the smallest tuple is sent first. It is declared here,
+# beside the request, so that generators can pass it without importing the run machinery.
+Priority = tuple[int, ...]
+
 StopReason = Literal["end", "max_tokens", "other"]
 
 
@@ -50,7 +54,6 @@ class RateLimitHints:
     output_tokens_remaining: int | None = None
     tokens_limit: int | None = None
     tokens_remaining: int | None = None
-    reset_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass
 
 from flashgen.config import Settings
-from flashgen.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema
 from flashgen.errors import FlashgenError
-from flashgen.pricing import PriceTable
+from flashgen.generate.drafts import QUESTION_DRAFTS, DraftCard, envelope_schema
 from flashgen.providers.base import CompletionRequest, Message
 from flashgen.providers.factory import (
     DEFAULT_MODELS,
@@ -24,6 +23,7 @@ from flashgen.providers.factory import (
     build_provider,
     configured_providers,
 )
+from flashgen.providers.pricing import PriceTable
 
 CHECK_KEY = "items"
 # Room for the empty list, and for a code fence some models add anyway.

@@ -6,46 +6,37 @@ and ``flashgen --help`` or an offline run should not pay for that.
 
 from __future__ import annotations
 
-import os
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from pydantic import SecretStr
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
-from flashgen.estimate import gemini_thinking_budget
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
 from flashgen.providers.common import AdapterConfig
+from flashgen.providers.pricing import PriceTable
+from flashgen.providers.registry import PROVIDERS, ProviderEntry
 
-LLMProviderName = Literal["anthropic", "gemini", "openai"]
-LLM_PROVIDERS: Final[tuple[LLMProviderName, ...]] = ("anthropic", "gemini", "openai")
 
-DEFAULT_MODELS: Final[Mapping[LLMProviderName, str]] = {
-    "anthropic": "claude-sonnet-4-6",
-    "gemini": "gemini-2.5-flash",
-    "openai": "gpt-4.1-mini",
+def _or(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+LLMProviderName = str  # a key of ``PROVIDERS``
+LLM_PROVIDERS: Final[tuple[str, ...]] = tuple(PROVIDERS)  # ``auto`` tries them in this order
+DEFAULT_MODELS: Final[Mapping[str, str]] = {n: p.default_model for n, p in PROVIDERS.items()}
+KEY_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
+    n: p.key_variables for n, p in PROVIDERS.items()
 }
-# The variables each SDK reads; Settings reads the same names (GOOGLE_API_KEY works for Gemini).
-KEY_VARIABLES: Final[Mapping[LLMProviderName, tuple[str, ...]]] = {
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "openai": ("OPENAI_API_KEY",),
-}
-BASE_URL_VARIABLES: Final[Mapping[LLMProviderName, str]] = {
-    "anthropic": "ANTHROPIC_BASE_URL",
-    "gemini": "GOOGLE_GEMINI_BASE_URL",
-    "openai": "OPENAI_BASE_URL",
-}
-SDK_BASE_URLS: Final[Mapping[LLMProviderName, str]] = {
-    "anthropic": "https://api.anthropic.com",
-    "gemini": "https://generativelanguage.googleapis.com",
-    "openai": "https://api.openai.com/v1",
-}
+BASE_URL_VARIABLES: Final[Mapping[str, str]] = {n: p.base_url[1] for n, p in PROVIDERS.items()}
+SDK_BASE_URLS: Final[Mapping[str, str]] = {n: p.sdk_base_url for n, p in PROVIDERS.items()}
 NO_KEY_REASON = (
-    "no API key found: set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY to use a model"
+    "no API key found: set "
+    + _or([p.key_variables[0] for p in PROVIDERS.values()])
+    + " to use a model"
 )
 
 
@@ -71,47 +62,35 @@ def choose_provider(settings: Settings) -> tuple[str, str]:
     if settings.provider == "offline":
         return "offline", "offline generator chosen explicitly"
     if settings.provider != "auto":
-        name = settings.provider
-        if not _usable(name, settings):
-            raise _missing_key(name)
-        return name, f"{name} chosen explicitly"
+        chosen: str = settings.provider
+        if not _usable(chosen, settings):
+            raise _missing_key(chosen)
+        return chosen, f"{chosen} chosen explicitly"
     for name in LLM_PROVIDERS:
         if _api_key(name, settings) is not None:
-            return name, f"{_key_variable(name)} is set"
-        if name == "openai" and _base_url(name, settings, override=True) is not None:
-            return name, "a base URL for an OpenAI-compatible server is set"
+            return name, f"{_key_variable(name, settings)} is set"
+        if PROVIDERS[name].keyless_with_base_url and _base_url(name, settings, override=True):
+            return name, f"a base URL for an {PROVIDERS[name].label}-compatible server is set"
     return "offline", NO_KEY_REASON
 
 
 def build_provider(name: str, settings: Settings, prices: PriceTable) -> Provider:
     """The adapter for ``name`` with one SDK client, configured from ``settings``."""
-    provider = _llm_provider(name)
-    if not _usable(provider, settings):
-        raise _missing_key(provider)
-    model = settings.model or DEFAULT_MODELS[provider]
+    entry = _entry(name)
+    if not _usable(name, settings):
+        raise _missing_key(name)
+    model = settings.model or entry.default_model
     config = AdapterConfig(
         model=model,
         prices=prices,
         timeout=settings.timeout,
-        base_url=_base_url(provider, settings, override=True),
-        api_key=_api_key(provider, settings),
-        thinking_budget=(
-            gemini_thinking_budget(model, settings.gemini_thinking_budget)
-            if provider == "gemini"
-            else 0
-        ),
+        base_url=_base_url(name, settings, override=True),
+        api_key=_api_key(name, settings),
+        thinking_budget=entry.thinking_budget(model, settings.gemini_thinking_budget),
     )
-    if provider == "anthropic":
-        from flashgen.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider(config)
-    if provider == "gemini":
-        from flashgen.providers.gemini import GeminiProvider
-
-        return GeminiProvider(config)
-    from flashgen.providers.openai import OpenAIProvider
-
-    return OpenAIProvider(config)
+    module, _, adapter = entry.adapter.partition(":")
+    provider: Provider = getattr(importlib.import_module(module), adapter)(config)
+    return provider
 
 
 def describe_providers(settings: Settings) -> list[ProviderStatus]:
@@ -124,7 +103,7 @@ def describe_providers(settings: Settings) -> list[ProviderStatus]:
         ProviderStatus(
             name=name,
             key_found=_api_key(name, settings) is not None,
-            key_variable=_key_variable(name),
+            key_variable=_key_variable(name, settings),
             default_model=DEFAULT_MODELS[name],
             base_url=_base_url(name, settings, override=name == chosen) or SDK_BASE_URLS[name],
             selected=name == chosen,
@@ -138,49 +117,53 @@ def configured_providers(settings: Settings) -> list[LLMProviderName]:
     return [name for name in LLM_PROVIDERS if _usable(name, settings)]
 
 
-def _api_key(name: LLMProviderName, settings: Settings) -> SecretStr | None:
-    keys: dict[LLMProviderName, SecretStr | None] = {
-        "anthropic": settings.anthropic_api_key,
-        "gemini": settings.gemini_api_key,
-        "openai": settings.openai_api_key,
-    }
-    key = keys[name]
-    return key if key is not None and key.get_secret_value().strip() else None
+def _api_key(name: str, settings: Settings) -> SecretStr | None:
+    """The first of the provider's keys that is set (and not blank)."""
+    for field, _ in PROVIDERS[name].keys:
+        key: SecretStr | None = getattr(settings, field)
+        if key is not None and key.get_secret_value().strip():
+            return key
+    return None
 
 
-def _base_url(name: LLMProviderName, settings: Settings, *, override: bool) -> str | None:
+def _base_url(name: str, settings: Settings, *, override: bool) -> str | None:
     """``settings.base_url`` for the provider the run uses (``override``), else the SDK's own
     variable, which the SDK would read anyway; ``None`` leaves the SDK's default."""
     if override and settings.base_url:
         return settings.base_url
-    return os.environ.get(BASE_URL_VARIABLES[name]) or None
+    url: str | None = getattr(settings, PROVIDERS[name].base_url[0])
+    return url or None
 
 
-def _usable(name: LLMProviderName, settings: Settings) -> bool:
+def _usable(name: str, settings: Settings) -> bool:
     if _api_key(name, settings) is not None:
         return True
-    return name == "openai" and _base_url(name, settings, override=True) is not None
-
-
-def _llm_provider(name: str) -> LLMProviderName:
-    for known in LLM_PROVIDERS:
-        if known == name:
-            return known
-    raise ConfigError(
-        f"'{name}' is not a model provider",
-        hint="use anthropic, gemini or openai; the offline generator needs no provider",
+    return (
+        PROVIDERS[name].keyless_with_base_url
+        and _base_url(name, settings, override=True) is not None
     )
 
 
-def _key_variable(name: LLMProviderName) -> str:
+def _entry(name: str) -> ProviderEntry:
+    entry = PROVIDERS.get(name)
+    if entry is None:
+        raise ConfigError(
+            f"'{name}' is not a model provider",
+            hint=f"use {_or(list(PROVIDERS))}; the offline generator needs no provider",
+        )
+    return entry
+
+
+def _key_variable(name: str, settings: Settings) -> str:
     """The variable that holds (or should hold) the key: the first of its names that is set."""
-    names = KEY_VARIABLES[name]
-    return next((var for var in names if os.environ.get(var)), names[0])
+    keys = PROVIDERS[name].keys
+    return next((var for field, var in keys if getattr(settings, field)), keys[0][1])
 
 
-def _missing_key(name: LLMProviderName) -> MissingApiKey:
-    variable = KEY_VARIABLES[name][0]
+def _missing_key(name: str) -> MissingApiKey:
+    entry = PROVIDERS[name]
+    variable = entry.key_variables[0]
     hint = f"export {variable}=… (or put it in .env), or choose another --provider"
-    if name == "openai":
-        hint += "; for a local OpenAI-compatible server set --base-url instead"
+    if entry.keyless_with_base_url:
+        hint += f"; for a local {entry.label}-compatible server set --base-url instead"
     return MissingApiKey(f"{name} needs an API key and {variable} is not set", hint=hint)

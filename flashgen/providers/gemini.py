@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flashgen.estimate import thinking_room
 from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
 from flashgen.providers.common import (
     AdapterBase,
@@ -28,6 +27,9 @@ from flashgen.providers.common import (
     ErrorKinds,
     HttpFailure,
     UnreadableResponse,
+)
+from flashgen.providers.estimate import thinking_room
+from flashgen.providers.headers import (
     google_bad_key,
     google_daily_quota,
     google_retry_delay,

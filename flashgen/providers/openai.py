@@ -28,9 +28,9 @@ from flashgen.providers.common import (
     HttpFailure,
     UnreadableResponse,
     error_field,
-    parse_rate_limit_headers,
     stainless_error_kinds,
 )
+from flashgen.providers.headers import parse_rate_limit_headers
 
 if TYPE_CHECKING:
     import httpx2

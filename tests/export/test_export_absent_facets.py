@@ -9,7 +9,7 @@ from export_samples import COURSE, bare_card, flashcard_file, read_table
 
 from flashgen.export import export_course
 from flashgen.export.render import card_back_parts
-from flashgen.store import OutputStore
+from flashgen.output.store import OutputStore
 
 
 def test_back_lists_only_the_facets_present() -> None:

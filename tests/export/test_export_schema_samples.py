@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from export_samples import COURSE
 
-from flashgen.schema import DATA_DIR
+from flashgen.output.schema import DATA_DIR
 
 jsonschema = pytest.importorskip("jsonschema")
 

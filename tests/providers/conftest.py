@@ -10,8 +10,8 @@ import certifi
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
+from flashgen.providers.pricing import PriceTable
 
 from .fake_api import FakeApi, Wire
 

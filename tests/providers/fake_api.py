@@ -23,12 +23,12 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flashgen.errors import ProviderError
-from flashgen.pricing import PriceTable
 from flashgen.providers.anthropic import AnthropicProvider
 from flashgen.providers.base import CompletionRequest, Message, Provider
 from flashgen.providers.common import AdapterConfig
 from flashgen.providers.gemini import GeminiProvider
 from flashgen.providers.openai import OpenAIProvider
+from flashgen.providers.pricing import PriceTable
 
 FAKE_KEY = "sk-test-SECRET123"
 SHORT_TIMEOUT = 0.3

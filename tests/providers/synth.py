@@ -118,7 +118,7 @@ class Synthesiser:
     ) -> list[Any]:
         items = schema.get("items", {})
         if self._resolve(items).get("enum") and name == "correct_answer":
-            letters = self._resolve(items)["enum"]
+            letters: list[Any] = self._resolve(items)["enum"]
             return letters[:2] if item.get("type") == "mca" else letters[:1]
         if name == "source_flashcard_ids":
             ids = self._prompt.ids or ["no-card-given"]

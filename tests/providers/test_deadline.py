@@ -14,7 +14,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flashgen.errors import TransientProviderError
-from flashgen.scheduler import DeadlinePolicy, RetryPolicy, Scheduler
+from flashgen.run.policies import DeadlinePolicy, RetryPolicy
+from flashgen.run.scheduler import Scheduler
 from tests.test_scheduler import REQUEST, Scripted, virtual
 
 from .conftest import MakeProvider

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from flashgen.cli import app
-from flashgen.mix import QUESTION_TYPES
+from flashgen.generate.mix import QUESTION_TYPES
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 
 from .fake_api import FAKE_KEY, WIRES, Wire
@@ -97,8 +97,8 @@ def test_a_provider_run_writes_every_lecture_at_every_level(
     assert report["totals"]["tasks"]["failed"] == 0
     assert len(seen) == report["totals"]["tasks"]["succeeded"]  # one call per task
 
-    written = "".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
-    assert FAKE_KEY not in written and FAKE_KEY not in output
+    saved = "".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
+    assert FAKE_KEY not in saved and FAKE_KEY not in output
 
 
 @pytest.mark.parametrize("wire", WIRES, ids=lambda w: w.name)

@@ -13,7 +13,6 @@ import pytest
 import flashgen
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Provider
 from flashgen.providers.factory import (
     DEFAULT_MODELS,
@@ -23,6 +22,7 @@ from flashgen.providers.factory import (
     choose_provider,
     describe_providers,
 )
+from flashgen.providers.pricing import PriceTable
 
 from .fake_api import FAKE_KEY, WIRES, FakeApi, Wire, simple_request
 
@@ -182,7 +182,7 @@ async def _complete_once(provider: Provider, wire: Wire, api: FakeApi) -> None:
 
 def test_importing_the_factory_imports_no_sdk() -> None:
     code = (
-        "import sys, flashgen.providers.factory, flashgen.pricing;"
+        "import sys, flashgen.providers.factory, flashgen.providers.pricing;"
         "print([m for m in ('anthropic', 'openai', 'google.genai', 'httpx2') if m in sys.modules])"
     )
     root = Path(flashgen.__file__).parent.parent
@@ -195,3 +195,22 @@ def test_importing_the_factory_imports_no_sdk() -> None:
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_every_registry_entry_names_an_adapter_and_settings_that_exist() -> None:
+    import importlib
+
+    from flashgen.providers.registry import PROVIDERS
+
+    fields = Settings.model_fields
+    for name, entry in PROVIDERS.items():
+        module, _, adapter = entry.adapter.partition(":")
+        assert isinstance(getattr(importlib.import_module(module), adapter), type), name
+        assert all(field in fields for field, _ in entry.keys), name
+        assert entry.base_url[0] in fields, name
+
+
+def test_base_urls_come_from_settings_env_file_included(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("OPENAI_BASE_URL=http://localhost:9/v1\n", encoding="utf-8")
+    assert choose_provider(Settings(_env_file=env))[0] == "openai"

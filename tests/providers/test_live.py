@@ -11,7 +11,6 @@ import json
 import pytest
 
 from flashgen.config import Settings
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import CompletionRequest, Message
 from flashgen.providers.check import check_providers
 from flashgen.providers.factory import (
@@ -20,6 +19,7 @@ from flashgen.providers.factory import (
     build_provider,
     configured_providers,
 )
+from flashgen.providers.pricing import PriceTable
 
 pytestmark = pytest.mark.live
 

@@ -12,13 +12,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from flashgen.budget import Budget, BudgetExceeded
 from flashgen.cli import app
-from flashgen.drafts import DraftCard, envelope_schema
-from flashgen.estimate import request_tokens, schema_tokens
+from flashgen.generate.drafts import DraftCard, envelope_schema
 from flashgen.models import Usage
-from flashgen.pricing import PriceTable
 from flashgen.providers.base import Completion, CompletionRequest, Message
+from flashgen.providers.estimate import request_tokens, schema_tokens
+from flashgen.providers.pricing import PriceTable
+from flashgen.run.budget import Budget, BudgetExceeded
 
 from .fake_api import FAKE_KEY, OPENAI
 from .model_server import serve_model

@@ -8,7 +8,7 @@ import pytest
 
 from flashgen.errors import ConfigError
 from flashgen.models import Usage
-from flashgen.pricing import PriceTable
+from flashgen.providers.pricing import PriceTable
 
 MILLION_EACH = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from flashgen.errors import FatalProviderError
-from flashgen.scheduler import RetryPolicy, Scheduler
+from flashgen.run.policies import RetryPolicy
+from flashgen.run.scheduler import Scheduler
 
 from .conftest import MakeProvider
 from .fake_api import WIRES, FakeApi, Wire, simple_request

@@ -111,7 +111,7 @@ def test_sigint_in_a_backoff_wait_exits_at_once(tmp_path: Path, api_server: HTTP
 def test_a_second_sigint_does_not_wait_for_the_grace_period(
     tmp_path: Path, api_server: HTTPServer
 ) -> None:
-    seen = serve(api_server, lambda n: time.sleep(6) if n == 0 else None)  # type: ignore[func-returns-value]
+    seen = serve(api_server, lambda n: time.sleep(6) if n == 0 else None)
     process = start(tmp_path, api_server, "-j", "1")
     wait_for(lambda: len(seen) >= 1)
     time.sleep(0.5)

@@ -17,12 +17,15 @@ from typing import Any
 
 import jsonschema
 import pytest
+from export_samples import card as sample_card
+from export_samples import questions as sample_questions
 from pytest_httpserver import HTTPServer
 
 from flashgen.errors import FlashgenError
-from flashgen.generation import Generated, GenerationContext, LLMGenerator
+from flashgen.generate.base import Generated, GenerationContext
+from flashgen.generate.llm import LLMGenerator
+from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
 from flashgen.ids import card_id
-from flashgen.mix import QUESTION_TYPES, QuestionMix
 from flashgen.models import (
     QUIZ_LEVELS,
     CategorizationQuestion,
@@ -31,11 +34,8 @@ from flashgen.models import (
     Flashcard,
     QuizQuestion,
 )
-from flashgen.pricing import PriceTable
-from flashgen.providers.base import CompletionRequest, Provider
-from flashgen.scheduler import Priority
-from tests.export.export_samples import card as sample_card
-from tests.export.export_samples import questions as sample_questions
+from flashgen.providers.base import CompletionRequest, Priority, Provider
+from flashgen.providers.pricing import PriceTable
 
 from . import wire_rules
 from .fake_api import WIRES, Wire

@@ -1,0 +1,1 @@
+"""Turning chunks into cards and questions: the generators, prompts, validation."""

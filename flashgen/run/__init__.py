@@ -1,0 +1,1 @@
+"""Running the tasks of a course: coordination, scheduling, limits, stops, budget."""
