@@ -9,8 +9,10 @@ updated only when the incoming one is newer).
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from export_samples import (
@@ -26,10 +28,16 @@ from export_samples import (
 
 from flashgen.export import export_course
 
-anki_collection = pytest.importorskip(
+pytest.importorskip(
     "anki.collection", reason="the anki package is in the test extra: pip install -e '.[test]'"
 )
-Collection = anki_collection.Collection
+from anki.collection import (
+    Collection,
+    ImportAnkiPackageOptions,
+    ImportAnkiPackageRequest,
+    ImportCsvRequest,
+)
+from anki.notes import Note
 
 JANUARY = datetime.fromisoformat("2026-01-02T03:04:05+00:00").timestamp()  # export_samples
 STUDENT_EDIT = datetime.fromisoformat("2026-01-15T12:00:00+00:00").timestamp()
@@ -37,28 +45,26 @@ FEBRUARY = "2026-02-01T09:00:00+00:00"
 
 
 @pytest.fixture
-def collection(tmp_path: Path):  # type: ignore[no-untyped-def]
+def collection(tmp_path: Path) -> Iterator[Collection]:
     (tmp_path / "anki").mkdir()
     col = Collection(str(tmp_path / "anki" / "collection.anki2"))
     yield col
     col.close()
 
 
-def import_table(col, path: Path):  # type: ignore[no-untyped-def]
+def import_table(col: Collection, path: Path) -> Any:
     metadata = col.get_csv_metadata(str(path), None)
-    request = anki_collection.ImportCsvRequest(path=str(path), metadata=metadata)
+    request = ImportCsvRequest(path=str(path), metadata=metadata)
     return col.import_csv(request).log
 
 
-def import_package(col, path: Path):  # type: ignore[no-untyped-def]
+def import_package(col: Collection, path: Path) -> Any:
     # The desktop app's defaults: update a note only if the incoming one is newer.
-    request = anki_collection.ImportAnkiPackageRequest(
-        package_path=str(path), options=anki_collection.ImportAnkiPackageOptions()
-    )
+    request = ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
     return col.import_anki_package(request).log
 
 
-def notes(col) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def notes(col: Collection) -> dict[str, Note]:
     return {note.guid: note for note in (col.get_note(nid) for nid in col.find_notes(""))}
 
 
@@ -74,7 +80,9 @@ def regenerate_lec_1(output_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
-def test_text_files_import_as_one_note_per_card(output_dir: Path, collection, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_text_files_import_as_one_note_per_card(
+    output_dir: Path, collection: Collection, fmt: str
+) -> None:
     result = export_course(output_dir, COURSE, fmt)
 
     log = import_table(collection, result.path)
@@ -91,7 +99,9 @@ def test_text_files_import_as_one_note_per_card(output_dir: Path, collection, fm
     assert decks == {"Algorithms 101::lec_1"}
 
 
-def test_text_file_with_questions_and_bom_imports_every_row(output_dir: Path, collection) -> None:  # type: ignore[no-untyped-def]
+def test_text_file_with_questions_and_bom_imports_every_row(
+    output_dir: Path, collection: Collection
+) -> None:
     result = export_course(output_dir, COURSE, "csv", include_questions=True, bom=True)
 
     log = import_table(collection, result.path)
@@ -100,7 +110,9 @@ def test_text_file_with_questions_and_bom_imports_every_row(output_dir: Path, co
     assert len(log.new) == collection.note_count() == expected
 
 
-def test_a_card_starting_with_hash_is_not_read_as_a_comment(tmp_path: Path, collection) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_starting_with_hash_is_not_read_as_a_comment(
+    tmp_path: Path, collection: Collection
+) -> None:
     cards = [card("lec_1", 0, question="#include guards: what do they prevent?")]
     write_model(tmp_path / COURSE / "lec_1" / "flashcards.json", flashcard_file("lec_1", cards))
 
@@ -110,7 +122,9 @@ def test_a_card_starting_with_hash_is_not_read_as_a_comment(tmp_path: Path, coll
     assert next(iter(notes(collection).values())).fields[0].startswith("#include guards")
 
 
-def test_text_reimport_after_rewording_updates_the_note(output_dir: Path, collection) -> None:  # type: ignore[no-untyped-def]
+def test_text_reimport_after_rewording_updates_the_note(
+    output_dir: Path, collection: Collection
+) -> None:
     import_table(collection, export_course(output_dir, COURSE, "csv").path)
     regenerate_lec_1(output_dir)
 
@@ -125,7 +139,7 @@ def test_text_reimport_after_rewording_updates_the_note(output_dir: Path, collec
 
 def test_package_imports_as_one_note_per_card_dated_by_lecture(
     output_dir: Path,
-    collection,  # type: ignore[no-untyped-def]
+    collection: Collection,
 ) -> None:
     log = import_package(collection, export_course(output_dir, COURSE, "anki").path)
 
@@ -133,16 +147,20 @@ def test_package_imports_as_one_note_per_card_dated_by_lecture(
     assert {note.mod for note in notes(collection).values()} == {int(JANUARY)}
 
 
-def student_edits(col, lecture: str, front_has: str) -> object:  # type: ignore[no-untyped-def]
-    """In mid-January the student rewrites the answer of one card in their own words."""
+def student_edits(col: Collection, lecture: str, front_has: str) -> str:
+    """In mid-January the student rewrites the answer of one card in their own words; the
+    note's GUID."""
     note = next(n for n in notes(col).values() if lecture in n.tags and front_has in n.fields[0])
     note.fields[1] = "My own words."
     col.update_note(note)
+    assert col.db is not None
     col.db.execute("update notes set mod = ? where id = ?", int(STUDENT_EDIT), note.id)
     return note.guid
 
 
-def test_package_reimport_updates_only_the_changed_note(output_dir: Path, collection) -> None:  # type: ignore[no-untyped-def]
+def test_package_reimport_updates_only_the_changed_note(
+    output_dir: Path, collection: Collection
+) -> None:
     import_package(collection, export_course(output_dir, COURSE, "anki").path)
     in_other_lecture = student_edits(collection, "lec_2", "concept 1")
     in_same_lecture = student_edits(collection, "lec_1", "hi")  # card 0, not reworded
@@ -172,7 +190,7 @@ def test_package_reimport_updates_only_the_changed_note(output_dir: Path, collec
 def test_without_a_previous_export_notes_take_their_lectures_time(
     output_dir: Path,
     tmp_path: Path,
-    collection,  # type: ignore[no-untyped-def]
+    collection: Collection,
 ) -> None:
     regenerate_lec_1(output_dir)
 
