@@ -171,10 +171,10 @@ class RunSummary:
             ),
             ("cost", _cost_line(self)),
             (
-                "rejected",
+                "left out",
                 # The LLM path rejects items that fail validation; the offline generator
                 # records each place where no honest card or question could be made.
-                f"{sum(len(t.rejected) for t in self.tasks.values())} items left out "
+                f"{sum(len(t.rejected) for t in self.tasks.values())} items "
                 "(each reason in run_report.json)",
             ),
             ("retries", str(self.retries)),
