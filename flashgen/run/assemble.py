@@ -34,6 +34,8 @@ from flashgen.models import (
     Status,
 )
 from flashgen.output.course_dedupe import credit_kept_cards
+from flashgen.output.decisions import CourseReview
+from flashgen.output.review import chunk_digest, flag_stale, merge
 from flashgen.output.store import OutputStore
 from flashgen.run.task_runner import TaskResult
 
@@ -118,6 +120,7 @@ class LectureAssembler:
         levels: Sequence[int],
         questions_per_card: int,
         clock: Callable[[], datetime],
+        regenerate_rejected: bool = False,
     ) -> None:
         self.course = course
         self.store = store
@@ -128,13 +131,48 @@ class LectureAssembler:
         self.levels = tuple(levels)
         self.questions_per_card = questions_per_card
         self._clock = clock
+        self.reviews = CourseReview(store)
+        self.regenerate_rejected = regenerate_rejected
+        # Per lecture of this run, each item's source chunk digests (recorded in review.json).
+        self._sources: dict[str, dict[str, list[str]]] = {}
+
+    def open_reviews(self, lecture_ids: Sequence[str]) -> None:
+        """Read a person's edits and deletions out of the files before anything is written."""
+        for lecture_id in lecture_ids:
+            self.reviews.open(lecture_id)
+
+    def save_reviews(self, lecture_ids: Sequence[str]) -> None:
+        """Record the files as this run left them (after the course-wide dedupe)."""
+        for lecture_id in lecture_ids:
+            self.reviews.save(lecture_id, self._sources.get(lecture_id, {}))
+
+    def protected(self, lecture_ids: Sequence[str]) -> frozenset[str]:
+        """Ids of approved and edited items: no dedupe drops them."""
+        return frozenset(
+            item_id
+            for lecture_id in lecture_ids
+            for item_id, entry in self.reviews.open(lecture_id).items.items()
+            if entry.state in ("approved", "edited")
+        )
 
     async def save_cards(
         self, lecture: PreparedLecture, got: list[ChunkCards], outcome: LectureOutcome
     ) -> tuple[list[Flashcard], dict[str, str]]:
         """Dedupe and save the lecture's cards; return them with, for every card dropped as a
         duplicate of another chunk's card, the id of the card kept in its place."""
+        review = self.reviews.open(lecture.id)
+        digests = [chunk_digest(chunk.text) for chunk in lecture.chunks]
+        flag_stale(review, digests)
+        if self.regenerate_rejected:
+            review.items = {i: e for i, e in review.items.items() if e.state != "rejected"}
         cards, dropped = dedupe_cards([card for chunk in got for card in chunk.cards])
+        existing = self.store.load_flashcards(lecture.id)
+        cards = merge(cards, existing.flashcards if existing else [], review)
+        self._sources[lecture.id] = {
+            card.id: [digests[card.source.chunk]]
+            for card in cards
+            if 0 <= card.source.chunk < len(digests)
+        }
         failed = [chunk.result.failure() for chunk in got if not chunk.result.ok]
         outcome.cards = len(cards)
         outcome.failed_tasks.extend(failed)
@@ -151,6 +189,14 @@ class LectureAssembler:
         if aliases:
             questions = [credit_kept_cards(q, aliases) for q in questions]
         questions, _ = dedupe_questions(questions)
+        existing = self.store.load_quiz(lecture_id, level)
+        questions = merge(
+            questions, existing.questions if existing else [], self.reviews.open(lecture_id)
+        )
+        sources = self._sources.setdefault(lecture_id, {})
+        for question in questions:
+            cited = (sources.get(card, []) for card in question.source_flashcard_ids)
+            sources.setdefault(question.id, sorted({d for got in cited for d in got}))
         failed = [
             run.result.failure(expected_items=len(run.cards) * self.questions_per_card)
             for run in runs
