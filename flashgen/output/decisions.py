@@ -74,7 +74,7 @@ class CourseReview:
         files = lecture_items(self.store, lecture_id)
         review, _ = reconcile(saved, files)
         self._reviews[lecture_id] = review
-        self._write(lecture_id, review)
+        self.write(lecture_id, review)
         return review
 
     def save(self, lecture_id: str, sources: dict[str, list[str]]) -> bool:
@@ -82,9 +82,9 @@ class CourseReview:
         review = self.open(lecture_id)
         files = {k: v for k, v in lecture_items(self.store, lecture_id).items() if v is not None}
         record(review, files, sources)
-        return self._write(lecture_id, review)
+        return self.write(lecture_id, review)
 
-    def _write(self, lecture_id: str, review: LectureReview) -> bool:
+    def write(self, lecture_id: str, review: LectureReview) -> bool:
         path = review_path(self.store.lecture_dir(lecture_id))
         data = review_bytes(review)
         if not review.items and not path.exists():
