@@ -165,6 +165,63 @@ def dedupe_course(
     return changed
 
 
+def _keys_on_disk(store: OutputStore, lecture_id: str, level: int | None) -> FileKeys | None:
+    """A saved file's keys, read once per run (the store keeps them while the file stays)."""
+    path = (
+        store.flashcards_path(lecture_id) if level is None else store.quiz_path(lecture_id, level)
+    )
+    keys = store.saved_keys(path)
+    if keys is not None:
+        return keys
+    if level is None:
+        cards = store.load_flashcards(lecture_id)
+        keys = None if cards is None else flashcard_keys(cards.flashcards)
+    else:
+        quiz = store.load_quiz(lecture_id, level)
+        keys = None if quiz is None else quiz_keys(quiz.questions)
+    if keys is not None:
+        store.remember_keys(path, keys)
+    return keys
+
+
+def _seen_earlier(store: OutputStore, earlier: Sequence[str], level: int | None) -> _Seen:
+    seen = _Seen()
+    for lecture_id in earlier:
+        keys = _keys_on_disk(store, lecture_id, level)
+        if keys is not None:
+            seen.add(keys.items)
+    return seen
+
+
+def drop_earlier_cards(
+    store: OutputStore, earlier: Sequence[str], cards: list[Flashcard], protected: frozenset[str]
+) -> tuple[list[Flashcard], dict[str, str]]:
+    """A lecture's cards without those an earlier lecture's saved file already has, and
+    {dropped id: earlier id}: what ``dedupe_course`` would drop, dropped before the file is
+    written, so an unchanged rerun finds the file as it left it and writes nothing."""
+    if not earlier:
+        return cards, {}
+    kept, replaced, _ = _seen_earlier(store, earlier, None).decide(
+        flashcard_keys(cards).items, protected
+    )
+    return [cards[i] for i in kept], replaced
+
+
+def drop_earlier_questions(
+    store: OutputStore,
+    earlier: Sequence[str],
+    level: int,
+    questions: list[QuizQuestion],
+    protected: frozenset[str],
+) -> list[QuizQuestion]:
+    """As ``drop_earlier_cards``, for a lecture's questions at one level."""
+    if not earlier:
+        return questions
+    seen = _seen_earlier(store, earlier, level)
+    kept, _, _ = seen.decide(quiz_keys(questions).items, protected)
+    return [questions[i] for i in kept]
+
+
 def credit_kept_cards(question: QuizQuestion, replaced: dict[str, str]) -> QuizQuestion:
     """The question with its sources pointing at the cards kept in place of dropped ones
     (``replaced``: dropped card id -> kept card id)."""

@@ -86,6 +86,7 @@ class Coordinator:
             questions_per_card=questions_per_card or generator.questions_per_card,
             clock=clock,
             regenerate_rejected=regenerate_rejected,
+            course_lectures=self.course_lectures,
         )
 
     async def run(self, lectures: Sequence[PreparedLecture]) -> list[LectureOutcome]:
