@@ -3,6 +3,7 @@ that are gone)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -81,49 +82,34 @@ def _decide(
         )
 
 
-def approve(
-    course: Annotated[str, typer.Argument(help="Course folder name.")],
-    ids: Ids = None,
-    lecture: Lectures = None,
-    cards: Cards = False,
-    level: Levels = None,
-    stale: Stale = False,
-    every: All = False,
-    courses_dir: CoursesDir = None,
-    output_dir: OutputDir = None,
-) -> None:
-    """Mark items approved: every rerun keeps them as they are on disk."""
-    _decide("approve", course, ids, lecture, cards, level, stale, every, courses_dir, output_dir)
+def _decision(action: Action, doc: str) -> Callable[..., None]:
+    """One of the three decision commands: the same choices of items, its own action."""
+
+    def command(
+        course: Annotated[str, typer.Argument(help="Course folder name.")],
+        ids: Ids = None,
+        lecture: Lectures = None,
+        cards: Cards = False,
+        level: Levels = None,
+        stale: Stale = False,
+        every: All = False,
+        courses_dir: CoursesDir = None,
+        output_dir: OutputDir = None,
+    ) -> None:
+        _decide(action, course, ids, lecture, cards, level, stale, every, courses_dir, output_dir)
+
+    command.__doc__ = doc
+    command.__name__ = action
+    return command
 
 
-def reject(
-    course: Annotated[str, typer.Argument(help="Course folder name.")],
-    ids: Ids = None,
-    lecture: Lectures = None,
-    cards: Cards = False,
-    level: Levels = None,
-    stale: Stale = False,
-    every: All = False,
-    courses_dir: CoursesDir = None,
-    output_dir: OutputDir = None,
-) -> None:
-    """Reject items: they leave their files, are never exported and never generated back."""
-    _decide("reject", course, ids, lecture, cards, level, stale, every, courses_dir, output_dir)
-
-
-def reset(
-    course: Annotated[str, typer.Argument(help="Course folder name.")],
-    ids: Ids = None,
-    lecture: Lectures = None,
-    cards: Cards = False,
-    level: Levels = None,
-    stale: Stale = False,
-    every: All = False,
-    courses_dir: CoursesDir = None,
-    output_dir: OutputDir = None,
-) -> None:
-    """Make items new again: the next run may replace them (rejected ones may come back)."""
-    _decide("reset", course, ids, lecture, cards, level, stale, every, courses_dir, output_dir)
+approve = _decision("approve", "Mark items approved: every rerun keeps them as they are on disk.")
+reject = _decision(
+    "reject", "Reject items: they leave their files, are never exported and never generated back."
+)
+reset = _decision(
+    "reset", "Make items new again: the next run may replace them (rejected ones may come back)."
+)
 
 
 def prune(
