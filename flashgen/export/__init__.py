@@ -45,7 +45,7 @@ def export_course(
     """
     fmt = ExportFormat(fmt)
     course = read_course(output_dir, course_id, lectures=lectures, approved_only=approved_only)
-    _require_content(course, fmt, include_questions)
+    _require_content(course, fmt, include_questions, approved_only)
     path = destination or default_destination(output_dir, course_id, fmt)
     if path.is_dir():
         path = path / f"{course_id}{fmt.extension}"
@@ -57,7 +57,9 @@ def export_course(
     return result
 
 
-def _require_content(course: CourseOutput, fmt: ExportFormat, include_questions: bool) -> None:
+def _require_content(
+    course: CourseOutput, fmt: ExportFormat, include_questions: bool, approved_only: bool
+) -> None:
     wants_cards = fmt in {ExportFormat.ANKI, ExportFormat.CSV, ExportFormat.TSV}
     wants_questions = fmt in {ExportFormat.GIFT, ExportFormat.QTI} or (
         include_questions and fmt in {ExportFormat.CSV, ExportFormat.TSV}
@@ -70,6 +72,12 @@ def _require_content(course: CourseOutput, fmt: ExportFormat, include_questions:
     detail = (
         f"; {len(course.skipped)} file(s) or item(s) failed validation" if course.skipped else ""
     )
+    if approved_only:
+        raise UsageError(
+            f"no approved {kind} to export for course {course.id!r}{detail}",
+            hint=f"approve items first (`flashgen approve {course.id} --help`), or export "
+            "without --approved-only",
+        )
     raise UsageError(
         f"no {kind} to export for course {course.id!r}{detail}",
         hint=f"run `flashgen run {course.id}` first",
