@@ -63,6 +63,8 @@ class CourseReview:
     def __init__(self, store: OutputStore) -> None:
         self.store = store
         self._reviews: dict[str, LectureReview] = {}
+        # Per lecture, what reading the files found a person did since the last run.
+        self.found: dict[str, dict[str, int]] = {}
 
     def open(self, lecture_id: str) -> LectureReview:
         """The lecture's review state with a person's changes to its files read in."""
@@ -72,10 +74,43 @@ class CourseReview:
         lecture_dir = self.store.lecture_dir(lecture_id)
         saved = load_review(lecture_dir)
         files = lecture_items(self.store, lecture_id)
+        before = saved.counts() if saved is not None else None
         review, _ = reconcile(saved, files)
+        if before is not None:
+            after = review.counts()
+            found = {
+                s: after[s] - before[s] for s in ("edited", "rejected") if after[s] > before[s]
+            }
+            if found:
+                self.found[lecture_id] = found
         self._reviews[lecture_id] = review
         self.write(lecture_id, review)
         return review
+
+    def open_all(self, lecture_ids: Sequence[str]) -> list[str]:
+        """Open every lecture's review; what a person changed by hand since the last run, as
+        one sentence per lecture."""
+        verbs = {"edited": "edited", "rejected": "deleted"}
+        messages = []
+        for lecture_id in lecture_ids:
+            self.open(lecture_id)
+            found = self.found.get(lecture_id)
+            if found:
+                what = " and ".join(f"{n} {verbs[state]}" for state, n in found.items())
+                messages.append(
+                    f"{lecture_id}: item(s) changed by hand since the last run ({what}): "
+                    "edits are kept, deleted items are remembered as rejected"
+                )
+        return messages
+
+    def protected(self, lecture_ids: Sequence[str]) -> frozenset[str]:
+        """Ids of approved and edited items: no dedupe drops them."""
+        return frozenset(
+            item_id
+            for lecture_id in lecture_ids
+            for item_id, entry in self.open(lecture_id).items.items()
+            if entry.state in ("approved", "edited")
+        )
 
     def save(self, lecture_id: str, sources: dict[str, list[str]]) -> bool:
         """Record what the lecture's files hold now; True when review.json changed."""

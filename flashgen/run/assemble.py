@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
-from flashgen.events import FileSaved, Listener
+from flashgen.events import FileSaved, Listener, Notice
 from flashgen.generate import prompts
 from flashgen.generate.base import Generated
 from flashgen.generate.validation import (
@@ -144,8 +144,8 @@ class LectureAssembler:
 
     def open_reviews(self, lecture_ids: Sequence[str]) -> None:
         """Read a person's edits and deletions out of the files before anything is written."""
-        for lecture_id in lecture_ids:
-            self.reviews.open(lecture_id)
+        for message in self.reviews.open_all(lecture_ids):
+            self.emit(Notice(message))
 
     def save_reviews(self, lecture_ids: Sequence[str]) -> None:
         """Record the files as this run left them (after the course-wide dedupe)."""
@@ -156,15 +156,6 @@ class LectureAssembler:
         """The course's lectures before this one with saved files (orphaned ones left out)."""
         known = self.course_lectures
         return [i for i in self.store.lectures_before(lecture_id) if known is None or i in known]
-
-    def protected(self, lecture_ids: Sequence[str]) -> frozenset[str]:
-        """Ids of approved and edited items: no dedupe drops them."""
-        return frozenset(
-            item_id
-            for lecture_id in lecture_ids
-            for item_id, entry in self.reviews.open(lecture_id).items.items()
-            if entry.state in ("approved", "edited")
-        )
 
     async def save_cards(
         self, lecture: PreparedLecture, got: list[ChunkCards], outcome: LectureOutcome

@@ -99,7 +99,7 @@ class Coordinator:
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )
         current = [i for i in self.store.lecture_ids() if known is None or i in known]
-        for lecture_id in dedupe_course(self.store, current, self.files.protected(current)):
+        for lecture_id in dedupe_course(self.store, current, self.files.reviews.protected(current)):
             self.files.announce_files(lecture_id)
         self.files.save_reviews(current)
         return outcomes

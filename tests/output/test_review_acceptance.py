@@ -43,6 +43,9 @@ def test_every_decision_made_in_the_files_survives_a_rerun(courses: Path) -> Non
     code, output = flashgen(courses, "run", "sample-course")
 
     assert code == 0, output
+    assert "lecture-01: item(s) changed by hand since the last run (1 edited and 1 deleted)" in (
+        " ".join(output.split())
+    )
     assert card(courses, edited)["answers"]["concise"] == "Rewritten by the teacher."
     assert deleted not in question_ids(courses)
     assert card(courses, approved) == approved_before
