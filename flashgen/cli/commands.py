@@ -46,6 +46,7 @@ def status(
             "stale": "yellow",
         }
         incomplete = 0
+        totals: dict[str, int] = {}
         for lecture in scan.lectures:
             state = lecture_status(store, lecture.id, file_digest(lecture))
             colour = colours.get(state.state, "dim")
@@ -54,9 +55,12 @@ def status(
                 console.print(f"  [dim]{error}[/]", highlight=False)
             review = load_review(store.lecture_dir(lecture.id))
             if review is not None:
-                counts = ", ".join(f"{n} {name}" for name, n in review.counts().items())
-                console.print(f"  review: {counts}", highlight=False)
+                counts = review.counts()
+                totals = {name: totals.get(name, 0) + n for name, n in counts.items()}
+                console.print(f"  review: {_counted(counts)}", highlight=False)
             incomplete += state.state not in ("complete", "empty")
+        if totals:
+            console.print(f"{'review, whole course':<30} {_counted(totals)}", highlight=False)
         for lecture_id in orphaned(store, {lecture.id for lecture in scan.lectures}):
             console.print(
                 f"{lecture_id:<30} [yellow]orphaned: its lecture file is gone (renamed or "
@@ -64,6 +68,10 @@ def status(
                 highlight=False,
             )
         raise typer.Exit(0 if not incomplete else 1)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
 def plan(
