@@ -49,7 +49,8 @@ def test_run_generates_every_file_and_a_summary(courses: Path, tmp_path: Path) -
     course_out = tmp_path / "out" / "sample-course"
     for lecture in ("lecture-01", "lecture-02", "lecture-03"):
         names = sorted(p.name for p in (course_out / lecture).iterdir())
-        assert names == ["flashcards.json"] + [f"quiz_level_{n}.json" for n in (1, 2, 3, 4)]
+        quizzes = [f"quiz_level_{n}.json" for n in (1, 2, 3, 4)]
+        assert names == ["flashcards.json", *quizzes, "review.json"]
     assert (course_out / "run_report.json").is_file()
     assert "offline" in output and "flashcards" in output and "wall time" in output
 

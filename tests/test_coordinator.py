@@ -138,7 +138,7 @@ async def test_sequential_gives_the_same_files_as_concurrent(tmp_path: Path) -> 
             clock=lambda: FIXED_TIME,
         ).run(prepared)
     sequential_files, concurrent_files = tree(tmp_path / "seq"), tree(tmp_path / "par")
-    assert len(sequential_files) == 15
+    assert len(sequential_files) == 18  # 5 files and review.json per lecture
     assert sequential_files == concurrent_files
 
 
@@ -274,7 +274,7 @@ async def test_llm_sequential_gives_the_same_files_as_concurrent(tmp_path: Path)
         )
         await coordinator(tmp_path / name, generator, sequential=sequential).run(lectures(2, 3))
     sequential_files, concurrent_files = tree(tmp_path / "seq"), tree(tmp_path / "par")
-    assert len(sequential_files) == 10
+    assert len(sequential_files) == 12  # with review.json per lecture
     assert sequential_files == concurrent_files
 
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import sys
 
-from flashgen.cli import commands, run
+from flashgen.cli import commands, decisions, run
 from flashgen.cli.app import app
 
 # Registered here, in the order ``--help`` lists them.
 app.command()(run.run)
 app.command()(commands.status)
 app.command()(commands.plan)
+app.command()(decisions.approve)
+app.command()(decisions.reject)
+app.command()(decisions.reset)
+app.command()(decisions.prune)
 app.command()(commands.export)
 app.command()(commands.schema)
 app.command("list")(commands.list_courses)

@@ -25,7 +25,10 @@ def status(
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
 ) -> None:
-    """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated."""
+    """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated,
+    and how many items are new, approved, edited, rejected and stale; orphaned output last."""
+    from flashgen.output.lifecycle import orphaned
+    from flashgen.output.review import load_review
     from flashgen.output.status import lecture_status
     from flashgen.output.store import OutputStore
     from flashgen.run.runner import file_digest, find_lectures
@@ -43,14 +46,32 @@ def status(
             "stale": "yellow",
         }
         incomplete = 0
+        totals: dict[str, int] = {}
         for lecture in scan.lectures:
             state = lecture_status(store, lecture.id, file_digest(lecture))
             colour = colours.get(state.state, "dim")
             console.print(f"{lecture.id:<30} [{colour}]{state.describe()}[/]", highlight=False)
             for error in state.errors[:3]:
                 console.print(f"  [dim]{error}[/]", highlight=False)
+            review = load_review(store.lecture_dir(lecture.id))
+            if review is not None:
+                counts = review.counts()
+                totals = {name: totals.get(name, 0) + n for name, n in counts.items()}
+                console.print(f"  review: {_counted(counts)}", highlight=False)
             incomplete += state.state not in ("complete", "empty")
+        if totals:
+            console.print(f"{'review, whole course':<30} {_counted(totals)}", highlight=False)
+        for lecture_id in orphaned(store, {lecture.id for lecture in scan.lectures}):
+            console.print(
+                f"{lecture_id:<30} [yellow]orphaned: its lecture file is gone (renamed or "
+                "deleted); left out of exports; `flashgen prune` removes it[/]",
+                highlight=False,
+            )
         raise typer.Exit(0 if not incomplete else 1)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
 def plan(
@@ -134,20 +155,39 @@ def export(
     bom: Annotated[
         bool, typer.Option("--bom", help="csv/tsv: start with a byte-order mark (for Excel).")
     ] = False,
+    approved_only: Annotated[
+        bool, typer.Option("--approved-only", help="Only items approved with `flashgen approve`.")
+    ] = False,
+    courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
 ) -> None:
-    """Export generated flashcards and quizzes to Anki, CSV/TSV, Moodle GIFT or Canvas QTI."""
-    from flashgen.errors import UsageError
+    """Export generated flashcards and quizzes to Anki, CSV/TSV, Moodle GIFT or Canvas QTI.
+    Rejected items are never exported, nor the output of lectures no longer in the course."""
+    from flashgen.cli.decisions import current_lectures
+    from flashgen.errors import CourseNotFound, UsageError
     from flashgen.export import ExportFormat, export_course
 
     with _errors_explained():
-        settings = _settings(output_dir=output_dir)
+        settings = _settings(output_dir=output_dir, courses_dir=courses_dir)
+        try:
+            lectures: list[str] | None = current_lectures(settings, course)
+        except CourseNotFound:
+            lectures = None  # exported where the lecture files are not: every lecture folder
         try:
             fmt = ExportFormat(to)
         except ValueError:
             choices = ", ".join(f.value for f in ExportFormat)
             raise UsageError(f"unknown export format {to!r}", f"choose one of {choices}") from None
-        result = export_course(settings.output_dir, course, fmt, out, questions, bom=bom)
+        result = export_course(
+            settings.output_dir,
+            course,
+            fmt,
+            out,
+            questions,
+            bom=bom,
+            lectures=lectures,
+            approved_only=approved_only,
+        )
         console = _console()
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)

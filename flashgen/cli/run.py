@@ -150,6 +150,14 @@ def run(
             "missing tasks of the rest. (Without it, finished tasks come from the cache anyway.)",
         ),
     ] = False,
+    regenerate_rejected: Annotated[
+        bool,
+        typer.Option(
+            "--regenerate-rejected",
+            help="Forget rejections in the lectures this run generates: items a person deleted "
+            "or rejected may come back. Approved and edited items are still kept.",
+        ),
+    ] = False,
     max_file_mb: Annotated[
         float | None, typer.Option(help="Skip lecture files larger than this. [default: 50]")
     ] = None,
@@ -193,7 +201,12 @@ def run(
         )
         from flashgen.run.runner import RunOptions
 
-        options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
+        options = RunOptions(
+            lectures or [],
+            force=force,
+            retry_failed=retry_failed,
+            regenerate_rejected=regenerate_rejected,
+        )
         raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
 
 

@@ -6,7 +6,7 @@ modules are imported on demand: genanki alone adds about 0.1 s to every CLI star
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from flashgen.errors import UsageError
@@ -31,17 +31,21 @@ def export_course(
     include_questions: bool = False,
     *,
     bom: bool = False,
+    lectures: Collection[str] | None = None,
+    approved_only: bool = False,
 ) -> ExportResult:
     """Write one export file for ``course_id`` and say what went in and what was left out.
 
     ``destination`` may be a file or an existing folder (the default file name goes inside).
     ``include_questions`` adds quiz questions to CSV/TSV; Anki holds flashcards, GIFT and QTI
     hold questions. ``bom`` starts a CSV/TSV with a UTF-8 byte-order mark for Excel.
+    ``lectures`` are the course's lectures now (others are orphaned output, left out);
+    ``approved_only`` exports only approved items. Rejected items are never exported.
     Raises ``UsageError`` when the course has no output or nothing of the requested kind.
     """
     fmt = ExportFormat(fmt)
-    course = read_course(output_dir, course_id)
-    _require_content(course, fmt, include_questions)
+    course = read_course(output_dir, course_id, lectures=lectures, approved_only=approved_only)
+    _require_content(course, fmt, include_questions, approved_only)
     path = destination or default_destination(output_dir, course_id, fmt)
     if path.is_dir():
         path = path / f"{course_id}{fmt.extension}"
@@ -53,7 +57,9 @@ def export_course(
     return result
 
 
-def _require_content(course: CourseOutput, fmt: ExportFormat, include_questions: bool) -> None:
+def _require_content(
+    course: CourseOutput, fmt: ExportFormat, include_questions: bool, approved_only: bool
+) -> None:
     wants_cards = fmt in {ExportFormat.ANKI, ExportFormat.CSV, ExportFormat.TSV}
     wants_questions = fmt in {ExportFormat.GIFT, ExportFormat.QTI} or (
         include_questions and fmt in {ExportFormat.CSV, ExportFormat.TSV}
@@ -66,6 +72,12 @@ def _require_content(course: CourseOutput, fmt: ExportFormat, include_questions:
     detail = (
         f"; {len(course.skipped)} file(s) or item(s) failed validation" if course.skipped else ""
     )
+    if approved_only:
+        raise UsageError(
+            f"no approved {kind} to export for course {course.id!r}{detail}",
+            hint=f"approve items first (`flashgen approve {course.id} --help`), or export "
+            "without --approved-only",
+        )
     raise UsageError(
         f"no {kind} to export for course {course.id!r}{detail}",
         hint=f"run `flashgen run {course.id}` first",

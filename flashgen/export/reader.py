@@ -8,6 +8,7 @@ envelope (metadata, JSON syntax) is broken is dropped whole. Every drop is repor
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from flashgen.errors import UsageError
 from flashgen.export.base import SkippedItem
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
+from flashgen.output.review import load_review
 from flashgen.output.store import FLASHCARDS_FILE, OutputStore, quiz_file_name
 
 
@@ -44,12 +46,28 @@ class CourseOutput:
         return sum(len(q.questions) for lec in self.lectures for q in lec.quizzes.values())
 
 
-def read_course(output_dir: Path, course_id: str) -> CourseOutput:
+def read_course(
+    output_dir: Path,
+    course_id: str,
+    *,
+    lectures: Collection[str] | None = None,
+    approved_only: bool = False,
+) -> CourseOutput:
+    """The course's saved items; rejected ones never, only approved ones with
+    ``approved_only``; lecture folders not in ``lectures`` (orphaned: the lecture file was
+    deleted or renamed) are left out and named in a warning."""
     course_dir = _course_dir(output_dir, course_id)
     course = CourseOutput(id=course_id, name=course_id)
     names: list[str] = []
     for lecture_id in OutputStore(output_dir, course_id).lecture_ids():
+        if lectures is not None and lecture_id not in lectures:
+            course.warnings.append(
+                f"{lecture_id}: left out, its lecture is no longer in the course "
+                "(`flashgen prune` removes its output)"
+            )
+            continue
         lecture = _read_lecture(course_dir / lecture_id, course)
+        _apply_review(lecture, course_dir / lecture_id, approved_only, course)
         if lecture.flashcards is not None or lecture.quizzes:
             course.lectures.append(lecture)
             names.extend(_course_names(lecture))
@@ -82,6 +100,32 @@ def _read_lecture(folder: Path, course: CourseOutput) -> LectureOutput:
         if quiz is not None:
             quizzes[level] = quiz
     return LectureOutput(id=folder.name, flashcards=flashcards, quizzes=quizzes)
+
+
+def _apply_review(
+    lecture: LectureOutput, folder: Path, approved_only: bool, course: CourseOutput
+) -> None:
+    """Leave out rejected items (a person put one back by hand before a run saw it), and
+    with ``approved_only`` every item not approved."""
+    review = load_review(folder)
+    if review is None and not approved_only:
+        return
+    wanted: tuple[str, ...] = ("approved",) if approved_only else ("new", "approved", "edited")
+
+    def keep(item_id: str) -> bool:
+        return (review.state(item_id) if review else "new") in wanted
+
+    left_out = 0
+    if lecture.flashcards is not None:
+        cards = lecture.flashcards.flashcards
+        lecture.flashcards.flashcards = [card for card in cards if keep(card.id)]
+        left_out += len(cards) - len(lecture.flashcards.flashcards)
+    for quiz in lecture.quizzes.values():
+        questions = quiz.questions
+        quiz.questions = [q for q in questions if keep(q.id)]
+        left_out += len(questions) - len(quiz.questions)
+    if left_out and approved_only:
+        course.warnings.append(f"{lecture.id}: {left_out} item(s) not approved, left out")
 
 
 def _course_names(lecture: LectureOutput) -> list[str]:

@@ -51,10 +51,13 @@ class _Seen:
     def __init__(self) -> None:
         self._blocks: dict[str, list[Key]] = {}
 
-    def decide(self, keys: Sequence[Key]) -> tuple[list[int], dict[str, str], list[Key]]:
+    def decide(
+        self, keys: Sequence[Key], protected: frozenset[str] = frozenset()
+    ) -> tuple[list[int], dict[str, str], list[Key]]:
         """For one file's items in order: the positions kept, {dropped id: id of the earlier
         item like it}, and the kept keys, which ``add`` remembers. An item is compared with
-        every earlier item of its block, this file's earlier ones included."""
+        every earlier item of its block, this file's earlier ones included; ``protected`` ids (a
+        person approved or edited them) are never dropped."""
         kept: list[int] = []
         replaced: dict[str, str] = {}
         added: list[Key] = []
@@ -67,7 +70,7 @@ class _Seen:
                 earlier = _match(blocks[block], text)
             if earlier is None and block in pending:
                 earlier = _match(pending[block], text)
-            if earlier is not None:
+            if earlier is not None and ident not in protected:
                 replaced[ident] = earlier
                 continue
             pending.setdefault(block, []).append(key)
@@ -98,9 +101,11 @@ def _question_block(question: QuizQuestion) -> str:
     )
 
 
-def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
-    """Drop later near-duplicates in the given lectures' files; the lectures whose files
-    changed."""
+def dedupe_course(
+    store: OutputStore, lecture_ids: Sequence[str], protected: frozenset[str] = frozenset()
+) -> list[str]:
+    """Drop later near-duplicates in the given lectures' files, never a ``protected`` item;
+    the lectures whose files changed."""
     changed: list[str] = []
     seen_cards = _Seen()
     replaced: dict[str, str] = {}
@@ -112,14 +117,14 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
             if cards is None:
                 continue
             keys = flashcard_keys(cards.flashcards)
-        kept, dropped, added = seen_cards.decide(keys.items)
+        kept, dropped, added = seen_cards.decide(keys.items, protected)
         if dropped and cards is None:  # known by its keys until now: read it to rewrite it
             cards = store.load_flashcards(lecture_id)
             if cards is None:
                 continue
             on_disk = flashcard_keys(cards.flashcards)
             if on_disk != keys:  # changed since it was saved: decide on what it says now
-                kept, dropped, added = seen_cards.decide(on_disk.items)
+                kept, dropped, added = seen_cards.decide(on_disk.items, protected)
         seen_cards.add(added)
         replaced |= dropped
         if dropped and cards is not None:
@@ -139,7 +144,7 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
                     continue
                 remapped = [credit_kept_cards(q, replaced) for q in quiz.questions]
                 keys = quiz_keys(remapped)
-            kept, dropped, added = seen_questions.decide(keys.items)
+            kept, dropped, added = seen_questions.decide(keys.items, protected)
             if dropped and quiz is None:
                 quiz = store.load_quiz(lecture_id, level)
                 if quiz is None:
@@ -147,7 +152,7 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
                 remapped = [credit_kept_cards(q, replaced) for q in quiz.questions]
                 on_disk = quiz_keys(remapped)
                 if on_disk.items != keys.items:
-                    kept, dropped, added = seen_questions.decide(on_disk.items)
+                    kept, dropped, added = seen_questions.decide(on_disk.items, protected)
             seen_questions.add(added)
             if quiz is None or remapped is None:
                 continue
@@ -158,6 +163,63 @@ def dedupe_course(store: OutputStore, lecture_ids: Sequence[str]) -> list[str]:
                 if lecture_id not in changed:
                     changed.append(lecture_id)
     return changed
+
+
+def _keys_on_disk(store: OutputStore, lecture_id: str, level: int | None) -> FileKeys | None:
+    """A saved file's keys, read once per run (the store keeps them while the file stays)."""
+    path = (
+        store.flashcards_path(lecture_id) if level is None else store.quiz_path(lecture_id, level)
+    )
+    keys = store.saved_keys(path)
+    if keys is not None:
+        return keys
+    if level is None:
+        cards = store.load_flashcards(lecture_id)
+        keys = None if cards is None else flashcard_keys(cards.flashcards)
+    else:
+        quiz = store.load_quiz(lecture_id, level)
+        keys = None if quiz is None else quiz_keys(quiz.questions)
+    if keys is not None:
+        store.remember_keys(path, keys)
+    return keys
+
+
+def _seen_earlier(store: OutputStore, earlier: Sequence[str], level: int | None) -> _Seen:
+    seen = _Seen()
+    for lecture_id in earlier:
+        keys = _keys_on_disk(store, lecture_id, level)
+        if keys is not None:
+            seen.add(keys.items)
+    return seen
+
+
+def drop_earlier_cards(
+    store: OutputStore, earlier: Sequence[str], cards: list[Flashcard], protected: frozenset[str]
+) -> tuple[list[Flashcard], dict[str, str]]:
+    """A lecture's cards without those an earlier lecture's saved file already has, and
+    {dropped id: earlier id}: what ``dedupe_course`` would drop, dropped before the file is
+    written, so an unchanged rerun finds the file as it left it and writes nothing."""
+    if not earlier:
+        return cards, {}
+    kept, replaced, _ = _seen_earlier(store, earlier, None).decide(
+        flashcard_keys(cards).items, protected
+    )
+    return [cards[i] for i in kept], replaced
+
+
+def drop_earlier_questions(
+    store: OutputStore,
+    earlier: Sequence[str],
+    level: int,
+    questions: list[QuizQuestion],
+    protected: frozenset[str],
+) -> list[QuizQuestion]:
+    """As ``drop_earlier_cards``, for a lecture's questions at one level."""
+    if not earlier:
+        return questions
+    seen = _seen_earlier(store, earlier, level)
+    kept, _, _ = seen.decide(quiz_keys(questions).items, protected)
+    return [questions[i] for i in kept]
 
 
 def credit_kept_cards(question: QuizQuestion, replaced: dict[str, str]) -> QuizQuestion:

@@ -95,6 +95,12 @@ def _stamp(path: Path) -> _Stamp:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def _course_order(name: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    from flashgen.ingest.discovery import natural_key
+
+    return natural_key(name), name
+
+
 class OutputStore:
     """``OUTPUT_DIR/COURSE/LECTURE/{flashcards,quiz_level_N}.json`` for one course.
 
@@ -109,8 +115,6 @@ class OutputStore:
     def lecture_ids(self) -> list[str]:
         """Folders holding generated files, in course order (run reports, the cache and exports
         are not lectures)."""
-        from flashgen.ingest.discovery import natural_key
-
         if not self.course_dir.is_dir():
             return []
         names = [FLASHCARDS_FILE, *(quiz_file_name(level) for level in QUIZ_LEVELS)]
@@ -119,7 +123,13 @@ class OutputStore:
             for entry in self.course_dir.iterdir()
             if entry.is_dir() and any((entry / name).is_file() for name in names)
         ]
-        return sorted(found, key=lambda name: (natural_key(name), name))
+        return sorted(found, key=_course_order)
+
+    def lectures_before(self, lecture_id: str) -> list[str]:
+        """Lecture folders with generated files that come before ``lecture_id`` in course
+        order."""
+        key = _course_order(lecture_id)
+        return [i for i in self.lecture_ids() if _course_order(i) < key]
 
     def lecture_dir(self, lecture_id: str) -> Path:
         return self.course_dir / lecture_id
@@ -155,6 +165,11 @@ class OutputStore:
         except OSError:
             unchanged = False
         return entry[1] if unchanged else None
+
+    def remember_keys(self, path: Path, keys: FileKeys) -> None:
+        """Keep the keys of a file read (not saved) by this store, while it stays unchanged."""
+        with contextlib.suppress(OSError):
+            self._saved[path] = (_stamp(path), keys)
 
     def _save(
         self, path: Path, content: FlashcardFile | QuizFile, keys: Callable[[], FileKeys]

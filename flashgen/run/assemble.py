@@ -5,12 +5,12 @@ metadata, written off the event loop and announced."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
-from flashgen.events import FileSaved, Listener
+from flashgen.events import FileSaved, Listener, Notice
 from flashgen.generate import prompts
 from flashgen.generate.base import Generated
 from flashgen.generate.validation import (
@@ -33,7 +33,13 @@ from flashgen.models import (
     QuizQuestion,
     Status,
 )
-from flashgen.output.course_dedupe import credit_kept_cards
+from flashgen.output.course_dedupe import (
+    credit_kept_cards,
+    drop_earlier_cards,
+    drop_earlier_questions,
+)
+from flashgen.output.decisions import CourseReview
+from flashgen.output.review import LectureReview, chunk_digest, flag_stale, merge
 from flashgen.output.store import OutputStore
 from flashgen.run.task_runner import TaskResult
 
@@ -118,8 +124,11 @@ class LectureAssembler:
         levels: Sequence[int],
         questions_per_card: int,
         clock: Callable[[], datetime],
+        regenerate_rejected: bool = False,
+        course_lectures: Collection[str] | None = None,
     ) -> None:
         self.course = course
+        self.course_lectures = course_lectures
         self.store = store
         self.emit = emit
         self.generator = generator
@@ -128,18 +137,53 @@ class LectureAssembler:
         self.levels = tuple(levels)
         self.questions_per_card = questions_per_card
         self._clock = clock
+        self.reviews = CourseReview(store)
+        self.regenerate_rejected = regenerate_rejected
+        # Per lecture of this run, each item's source chunk digests (recorded in review.json).
+        self._sources: dict[str, dict[str, list[str]]] = {}
+
+    def open_reviews(self, lecture_ids: Sequence[str]) -> None:
+        """Read a person's edits and deletions out of the files before anything is written."""
+        for message in self.reviews.open_all(lecture_ids):
+            self.emit(Notice(message))
+
+    def save_reviews(self, lecture_ids: Sequence[str]) -> None:
+        """Record the files as this run left them (after the course-wide dedupe)."""
+        for lecture_id in lecture_ids:
+            self.reviews.save(lecture_id, self._sources.get(lecture_id, {}))
+
+    def _earlier(self, lecture_id: str) -> list[str]:
+        """The course's lectures before this one with saved files (orphaned ones left out)."""
+        known = self.course_lectures
+        return [i for i in self.store.lectures_before(lecture_id) if known is None or i in known]
 
     async def save_cards(
         self, lecture: PreparedLecture, got: list[ChunkCards], outcome: LectureOutcome
     ) -> tuple[list[Flashcard], dict[str, str]]:
         """Dedupe and save the lecture's cards; return them with, for every card dropped as a
         duplicate of another chunk's card, the id of the card kept in its place."""
+        review = self.reviews.open(lecture.id)
+        digests = [chunk_digest(chunk.text) for chunk in lecture.chunks]
+        flag_stale(review, digests)
+        if self.regenerate_rejected:
+            review.items = {i: e for i, e in review.items.items() if e.state != "rejected"}
         cards, dropped = dedupe_cards([card for chunk in got for card in chunk.cards])
+        existing = self.store.load_flashcards(lecture.id)
+        cards = merge(cards, existing.flashcards if existing else [], review)
+        self._sources[lecture.id] = {
+            card.id: [digests[card.source.chunk]]
+            for card in cards
+            if 0 <= card.source.chunk < len(digests)
+        }
+        # What the course-wide dedupe would drop, dropped now: the file is written once.
+        saved, across = drop_earlier_cards(
+            self.store, self._earlier(lecture.id), cards, _kept_ids(review)
+        )
         failed = [chunk.result.failure() for chunk in got if not chunk.result.ok]
         outcome.cards = len(cards)
         outcome.failed_tasks.extend(failed)
-        await self._save_flashcards(lecture, cards, failed)
-        return cards, _aliases(dropped, cards)
+        await self._save_flashcards(lecture, saved, failed, made=len(cards))
+        return cards, _aliases(dropped, cards) | across
 
     async def finish_level(
         self, lecture_id: str, level: int, runs: list[QuizRun], aliases: dict[str, str]
@@ -148,17 +192,32 @@ class LectureAssembler:
         if not all(run.result.ok for run in runs):
             redone = {card.id for run in runs if run.result.ok for card in run.cards}
             questions += self.kept_questions(lecture_id, level, redone)
+        # Source text of each question: its own lecture's cards (before any is credited to a
+        # card kept in its place), so the record does not depend on which lecture saved first.
+        sources = self._sources.setdefault(lecture_id, {})
+        for question in questions:
+            cited = (sources.get(card, []) for card in question.source_flashcard_ids)
+            sources.setdefault(question.id, sorted({d for got in cited for d in got}))
         if aliases:
             questions = [credit_kept_cards(q, aliases) for q in questions]
         questions, _ = dedupe_questions(questions)
+        existing = self.store.load_quiz(lecture_id, level)
+        review = self.reviews.open(lecture_id)
+        questions = merge(questions, existing.questions if existing else [], review)
+        made = len(questions)
+        questions = drop_earlier_questions(
+            self.store, self._earlier(lecture_id), level, questions, _kept_ids(review)
+        )
         failed = [
             run.result.failure(expected_items=len(run.cards) * self.questions_per_card)
             for run in runs
             if not run.result.ok
         ]
         source_cards = sum(len(run.cards) for run in runs)
-        await self._save_quiz(lecture_id, level, questions, source_cards, failed, len(runs))
-        return len(questions), failed
+        await self._save_quiz(
+            lecture_id, level, questions, source_cards, failed, len(runs), made=made
+        )
+        return made, failed
 
     def announce_files(self, lecture_id: str) -> None:
         """Tell subscribers what a lecture's files hold after the course-wide dedupe."""
@@ -208,15 +267,22 @@ class LectureAssembler:
         )
 
     async def _save_flashcards(
-        self, lecture: PreparedLecture, cards: list[Flashcard], failed: list[FailedTask]
+        self,
+        lecture: PreparedLecture,
+        cards: list[Flashcard],
+        failed: list[FailedTask],
+        *,
+        made: int,
     ) -> None:
+        """``made``: the lecture's cards before those an earlier lecture has were dropped;
+        the status says what the lecture gave, as it did when that drop came after the save."""
         metadata = FlashcardMetadata(
             **self._header(
                 lecture.id,
                 failed,
                 len(lecture.chunks) - len(failed),
                 len(lecture.chunks),
-                len(cards),
+                made,
                 f"no cards from {_count(len(lecture.chunks), 'chunk')} of text",
             ),
             chunks_processed=len(lecture.chunks) - len(failed),
@@ -243,6 +309,8 @@ class LectureAssembler:
         source_cards: int,
         failed: list[FailedTask],
         tasks: int,
+        *,
+        made: int,
     ) -> None:
         metadata = QuizMetadata(
             **self._header(
@@ -250,7 +318,7 @@ class LectureAssembler:
                 failed,
                 tasks - len(failed),
                 tasks,
-                len(questions),
+                made,
                 f"{_count(source_cards, 'card')}, no level-{level} questions from them",
             ),
             difficulty_level=level,
@@ -270,6 +338,10 @@ class LectureAssembler:
                 remaining=sum(f.expected_items for f in failed),
             )
         )
+
+
+def _kept_ids(review: LectureReview) -> frozenset[str]:
+    return frozenset(i for i in review.items if review.kept(i))
 
 
 def _count(n: int, noun: str) -> str:

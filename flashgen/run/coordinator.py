@@ -60,8 +60,12 @@ class Coordinator:
         force: bool = False,
         control: RunControl | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        regenerate_rejected: bool = False,
+        course_lectures: Sequence[str] | None = None,
     ) -> None:
         self.store = store
+        # The course's lectures now; output folders of others are orphaned and left alone.
+        self.course_lectures = None if course_lectures is None else set(course_lectures)
         self.emit = emit
         self.sequential = sequential
         self.levels = tuple(levels)
@@ -81,16 +85,23 @@ class Coordinator:
             levels=self.levels,
             questions_per_card=questions_per_card or generator.questions_per_card,
             clock=clock,
+            regenerate_rejected=regenerate_rejected,
+            course_lectures=self.course_lectures,
         )
 
     async def run(self, lectures: Sequence[PreparedLecture]) -> list[LectureOutcome]:
         for lecture in lectures:
             self.emit(LecturePlanned(lecture.id, len(lecture.chunks)))
+        known = self.course_lectures
+        current = [i for i in self.store.lecture_ids() if known is None or i in known]
+        self.files.open_reviews(current)
         outcomes = await self._all(
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )
-        for lecture_id in dedupe_course(self.store, self.store.lecture_ids()):
+        current = [i for i in self.store.lecture_ids() if known is None or i in known]
+        for lecture_id in dedupe_course(self.store, current, self.files.reviews.protected(current)):
             self.files.announce_files(lecture_id)
+        self.files.save_reviews(current)
         return outcomes
 
     async def _all(self, jobs: Sequence[Awaitable[T]]) -> list[T]:

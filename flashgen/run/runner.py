@@ -44,6 +44,7 @@ class RunOptions:
     names: Sequence[str] = ()
     force: bool = False
     retry_failed: bool = False
+    regenerate_rejected: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,8 @@ async def run_course(
                 cache=cache,
                 force=options.force,
                 control=control,
+                regenerate_rejected=options.regenerate_rejected,
+                course_lectures=[lecture.id for lecture in scan.lectures],
             )
             with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
