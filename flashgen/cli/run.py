@@ -161,6 +161,24 @@ def run(
             "(without it, this run stops at once with an error).",
         ),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Run shard I of N (a CI matrix): a stable share of the lectures, chosen by a "
+            "digest of each lecture's id; --rpm/--itpm/--otpm are divided by N. Course-wide "
+            "dedupe waits for --merge.",
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="After shards (their output folders copied into one): generate nothing; "
+            "remove near-duplicates across lectures and write the course's report.",
+        ),
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -192,8 +210,22 @@ def run(
             hedge=hedge,
         )
         from flashgen.run.runner import RunOptions
+        from flashgen.run.shards import parse_shard
 
-        options = RunOptions(lectures or [], force=force, retry_failed=retry_failed)
+        if merge and (shard or lectures):
+            from flashgen.errors import UsageError
+
+            raise UsageError(
+                "--merge takes the whole course: no --shard and no lecture names",
+                f"run the shards first, then: flashgen run {course} --merge",
+            )
+        options = RunOptions(
+            lectures or [],
+            force=force,
+            retry_failed=retry_failed,
+            shard=parse_shard(shard) if shard else None,
+            merge=merge,
+        )
         raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
 
 

@@ -60,8 +60,11 @@ class Coordinator:
         force: bool = False,
         control: RunControl | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        course_dedupe: bool = True,
     ) -> None:
         self.store = store
+        # Off in a shard (--shard): it needs every lecture's files, so the merge step runs it.
+        self.course_dedupe = course_dedupe
         self.emit = emit
         self.sequential = sequential
         self.levels = tuple(levels)
@@ -89,8 +92,9 @@ class Coordinator:
         outcomes = await self._all(
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )
-        for lecture_id in dedupe_course(self.store, self.store.lecture_ids()):
-            self.files.announce_files(lecture_id)
+        if self.course_dedupe:
+            for lecture_id in dedupe_course(self.store, self.store.lecture_ids()):
+                self.files.announce_files(lecture_id)
         return outcomes
 
     async def _all(self, jobs: Sequence[Awaitable[T]]) -> list[T]:

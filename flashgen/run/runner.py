@@ -34,9 +34,11 @@ from flashgen.run.budget import Budget
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
 from flashgen.run.interrupt import RunControl
+from flashgen.run.merge import merge_course
 from flashgen.run.policies import DeadlinePolicy, HedgePolicy, OverloadPolicy, RetryPolicy
 from flashgen.run.ratelimit import RateLimits
 from flashgen.run.scheduler import Scheduler
+from flashgen.run.shards import Shard, lectures_of, output_clock, shard_settings
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class RunOptions:
     names: Sequence[str] = ()
     force: bool = False
     retry_failed: bool = False
+    shard: Shard | None = None  # --shard I/N: only this share of the lectures, no course dedupe
+    merge: bool = False  # --merge: no generation; course-wide dedupe and report of shards' files
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,10 @@ def prepare(
         if skipped.reason != "hidden":
             emit(Notice(f"{skipped.name}: not a lecture ({skipped.reason})"))
     prepared = []
-    for lecture in select_lectures(scan, list(options.names)):
+    chosen = select_lectures(scan, list(options.names))
+    if options.shard is not None:
+        chosen = lectures_of(options.shard, chosen)
+    for lecture in chosen:
         try:
             digest = file_digest(lecture)
             if (
@@ -231,7 +238,16 @@ async def run_course(
     control = control or RunControl()
     store = OutputStore(settings.output_dir, scan.course.id)
     check_writable(store)
+    output_clock()  # a malformed SOURCE_DATE_EPOCH fails before any work
+    if options.merge:
+        merge_course(scan, store, emit)
+        return
+    said = ""
+    if options.shard is not None:
+        settings, said = shard_settings(settings, options.shard)
     lectures = prepare(settings, scan, options, store, emit)
+    if said:
+        emit(Notice(f"{said}; {len(lectures)} of the course's {len(scan.lectures)} lectures"))
     cache = TaskCache(settings.cache_path)
     try:
         async with open_generator(settings, control, emit, scan, lectures) as chosen:
@@ -247,6 +263,8 @@ async def run_course(
                 cache=cache,
                 force=options.force,
                 control=control,
+                clock=output_clock,
+                course_dedupe=options.shard is None,
             )
             with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
