@@ -29,6 +29,7 @@ class ProviderEntry:
     sdk_base_url: str
     keyless_with_base_url: bool = False  # a local compatible server needs no key
     thinking_budget: Callable[[str, int | None], int] = _no_thinking
+    batch_adapter: str = ""  # "module:Class" of its batch API adapter; "" while there is none
 
     @property
     def key_variables(self) -> tuple[str, ...]:
@@ -42,6 +43,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="anthropic",
             label="Anthropic",
             adapter="flashgen.providers.anthropic:AnthropicProvider",
+            batch_adapter="flashgen.providers.anthropic_batch:AnthropicBatches",
             default_model="claude-sonnet-4-6",
             keys=(("anthropic_api_key", "ANTHROPIC_API_KEY"),),
             base_url=("anthropic_base_url", "ANTHROPIC_BASE_URL"),

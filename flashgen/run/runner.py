@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
@@ -25,11 +26,14 @@ from flashgen.ingest.cleaning import clean_blocks
 from flashgen.ingest.discovery import LectureScan, load_course, scan_lectures, select_lectures
 from flashgen.ingest.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Chunk, Lecture
+from flashgen.output.batch_state import BATCH_FILE, BatchState
 from flashgen.output.cache import TaskCache
 from flashgen.output.status import is_up_to_date
 from flashgen.output.store import OutputStore
 from flashgen.providers.estimate import thinking_tokens
+from flashgen.providers.pricing import PriceTable
 from flashgen.run.assemble import PreparedLecture
+from flashgen.run.batch import BatchComplete, BatchOptions
 from flashgen.run.budget import Budget
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
@@ -56,6 +60,7 @@ class ChosenGenerator:
     reason: str
     budget: Budget | None = None
     scheduler: Scheduler | None = None
+    batch: BatchComplete | None = None
 
 
 def find_lectures(settings: Settings, course_id: str) -> LectureScan:
@@ -190,8 +195,6 @@ async def open_generator(
         chunks = course_chunks(settings, scan, lectures) if scan is not None else None
         yield ChosenGenerator(offline_generator(settings, chunks), reason)
         return
-    from flashgen.providers.pricing import PriceTable
-
     prices = PriceTable.load(settings.prices_file)
     provider = build_provider(name, settings, prices)
     guarded = control.guard(provider)
@@ -220,11 +223,45 @@ async def open_generator(
     )
     # A stop request drops every queued call and every retry wait at once.
     control.on_stop(lambda: scheduler.stop(control.interrupted))
-    generator = llm_generator(settings, name, provider.model, scheduler.complete)
+    batch = None
+    if settings.batch:
+        batch = open_batches(settings, name, prices, emit, control, scheduler)
+    complete = batch.complete if batch is not None else scheduler.complete
+    generator = llm_generator(settings, name, provider.model, complete)
     try:
-        yield ChosenGenerator(generator, reason, budget, scheduler)
+        yield ChosenGenerator(generator, reason, budget, scheduler, batch)
     finally:
+        if batch is not None:
+            await batch.aclose()
         await provider.aclose()
+
+
+def open_batches(
+    settings: Settings,
+    name: str,
+    prices: PriceTable,
+    emit: Listener,
+    control: RunControl,
+    scheduler: Scheduler,
+) -> BatchComplete:
+    """``--batch``: the provider's batch API, the batch state beside the task cache, and live
+    calls through the scheduler for ``--batch-fallback live``."""
+    from flashgen.providers.factory import build_batch_api
+
+    options = BatchOptions(
+        live_fallback=settings.batch_fallback == "live",
+        wait=settings.batch_wait,
+        poll_seconds=settings.batch_poll_seconds,
+        settle_seconds=settings.batch_settle_seconds,
+    )
+    live = scheduler.complete if options.live_fallback else None
+    api = build_batch_api(name, settings, prices)
+    state = BatchState(batch_state_path(settings))
+    return BatchComplete(api, state, emit, control, options, live)
+
+
+def batch_state_path(settings: Settings) -> Path:
+    return settings.cache_path.with_name(BATCH_FILE)
 
 
 async def run_course(
@@ -233,15 +270,17 @@ async def run_course(
     options: RunOptions,
     emit: Listener,
     control: RunControl | None = None,
-) -> None:
-    """Everything ``flashgen run`` does between parsing its arguments and the summary."""
+) -> list[str]:
+    """Everything ``flashgen run`` does between parsing its arguments and the summary; the ids
+    of the batches left running (``--batch-no-wait``), if any."""
+    left: list[str] = []
     control = control or RunControl()
     store = OutputStore(settings.output_dir, scan.course.id)
     check_writable(store)
     output_clock()  # a malformed SOURCE_DATE_EPOCH fails before any work
     if options.merge:
         merge_course(scan, store, emit)
-        return
+        return left
     said = ""
     if options.shard is not None:
         settings, said = shard_settings(settings, options.shard)
@@ -276,6 +315,16 @@ async def run_course(
                         "validated result is saved and a rerun continues from there"
                     )
                 )
+            if chosen.batch is not None and chosen.batch.left:
+                left = sorted(set(chosen.batch.left))
+                emit(
+                    Notice(
+                        f"submitted; {len(left)} batch(es) still running ({', '.join(left)}): "
+                        "run the same command again to collect the results (flashgen status "
+                        "lists batches in flight)"
+                    )
+                )
+                return left
             if chosen.budget is not None and chosen.budget.refused:
                 emit(
                     Notice(
@@ -288,3 +337,4 @@ async def run_course(
         cache.close()
     if control.stopping:
         emit(Notice("interrupted: every validated result is saved; run again to finish"))
+    return left

@@ -1,0 +1,93 @@
+"""``flashgen run --batch`` with Anthropic Message Batches, against a local batch server
+(``anthropic_batch_server``) through the real SDK."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+
+from flashgen.cli import app
+from flashgen.models import FlashcardFile
+
+from .anthropic_batch_server import BatchServer, serve_batches
+from .fake_api import ANTHROPIC, FAKE_KEY
+from .model_server import serve_model
+
+ROOT = Path(__file__).parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("FLASHGEN_BATCH_POLL_SECONDS", "0.02")
+    monkeypatch.setenv("FLASHGEN_BATCH_SETTLE_SECONDS", "0.1")
+    shutil.copytree(ROOT / "courses", tmp_path / "courses")
+    return tmp_path
+
+
+def flashgen(server: HTTPServer, out: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "sample-course",
+            "--courses-dir",
+            "courses",
+            "-o",
+            str(out),
+            "--plain",
+            "--provider",
+            "anthropic",
+            "--model",
+            ANTHROPIC.model,
+            "--base-url",
+            f"http://127.0.0.1:{server.port}",
+            *args,
+        ],
+    )
+    return result.exit_code, result.output
+
+
+def report(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "sample-course" / "run_report.json").read_text())
+    return data
+
+
+def complete_lectures(out: Path) -> list[str]:
+    done = []
+    for path in sorted((out / "sample-course").glob("*/flashcards.json")):
+        cards = FlashcardFile.model_validate_json(path.read_text())
+        quizzes = sorted(p.name for p in path.parent.glob("quiz_level_*.json"))
+        if cards.flashcards and cards.metadata.status == "complete" and len(quizzes) == 4:
+            done.append(path.parent.name)
+    return done
+
+
+def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
+    api_server: HTTPServer, workspace: Path
+) -> None:
+    batches = serve_batches(api_server, BatchServer())
+    code, output = flashgen(api_server, workspace / "batch", "--batch")
+    assert code == 0, output
+    assert complete_lectures(workspace / "batch") == ["lecture-01", "lecture-02", "lecture-03"]
+    assert len(batches.batches) == 2  # the cards, then every lecture's quizzes
+    assert len(batches.submitted) == len(set(batches.submitted))
+    assert re.search(r"batch msgbatch_0001: ended", output)
+
+    serve_model(api_server, ANTHROPIC)
+    code, output = flashgen(api_server, workspace / "live")
+    assert code == 0, output
+    live, batch = report(workspace / "live"), report(workspace / "batch")
+    live_cost = live["totals"]["usage"]["cost_usd"]
+    assert live_cost > 0
+    assert batch["totals"]["usage"]["cost_usd"] == pytest.approx(live_cost / 2)
+    assert batch["totals"]["usage"]["output_tokens"] == live["totals"]["usage"]["output_tokens"]
