@@ -26,9 +26,10 @@ def status(
     output_dir: OutputDir = None,
 ) -> None:
     """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated."""
+    from flashgen.output.batch_state import batches_in_flight
     from flashgen.output.status import lecture_status
     from flashgen.output.store import OutputStore
-    from flashgen.run.runner import file_digest, find_lectures
+    from flashgen.run.runner import batch_state_path, file_digest, find_lectures
 
     with _errors_explained():
         settings = _settings(courses_dir=courses_dir, output_dir=output_dir)
@@ -50,6 +51,8 @@ def status(
             for error in state.errors[:3]:
                 console.print(f"  [dim]{error}[/]", highlight=False)
             incomplete += state.state not in ("complete", "empty")
+        for line in batches_in_flight(batch_state_path(settings)):
+            console.print(f"[yellow]{line}[/]", highlight=False)
         raise typer.Exit(0 if not incomplete else 1)
 
 

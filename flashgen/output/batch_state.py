@@ -121,3 +121,22 @@ class BatchState:
     def submitted_count(self) -> int:
         """Requests ever put in a batch (a request twice counts twice): for tests and reports."""
         return int(self._db.execute("SELECT COUNT(*) FROM batch_requests").fetchone()[0])
+
+
+def batches_in_flight(path: Path) -> list[str]:
+    """One line per batch submitted and not yet collected (``flashgen status``); none when
+    no batch state exists (it is not created here)."""
+    if not path.is_file():
+        return []
+    state = BatchState(path)
+    try:
+        rows = state.in_flight()
+    finally:
+        state.close()
+    now = time.time()
+    return [
+        f"batch {row.remote_id or '(being submitted)'} ({row.provider}): {row.state}, "
+        f"{row.requests} requests, submitted {(now - row.created) / 60:.0f} min ago; "
+        "the same flashgen run command collects it"
+        for row in rows
+    ]

@@ -44,6 +44,7 @@ class BatchServer:
     fail: Callable[[str, int], str | None] = lambda custom_id, attempt: None
     batches: dict[str, Batch] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)  # every custom_id ever submitted
+    live_calls: int = 0  # POST /v1/messages (--batch-fallback live)
     base: str = ""
 
     def handle(self, request: Request) -> Response:
@@ -55,6 +56,10 @@ class BatchServer:
         path = request.path
         if request.method == "POST" and path == "/v1/messages/batches":
             return self._create(request)
+        if request.method == "POST" and path == "/v1/messages":
+            self.live_calls += 1
+            code, body, _ = answer(ANTHROPIC, path, json.loads(request.get_data()))
+            return Response(json.dumps(body), code, content_type="application/json")
         found = re.fullmatch(r"/v1/messages/batches/([^/]+)(/results)?", path)
         if request.method != "GET" or found is None or found.group(1) not in self.batches:
             return _error(404, "not_found_error", f"{request.method} {path}: not found")

@@ -91,3 +91,57 @@ def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
     assert live_cost > 0
     assert batch["totals"]["usage"]["cost_usd"] == pytest.approx(live_cost / 2)
     assert batch["totals"]["usage"]["output_tokens"] == live["totals"]["usage"]["output_tokens"]
+
+
+def test_no_wait_submits_and_exits_and_a_rerun_collects_without_submitting_again(
+    api_server: HTTPServer, workspace: Path
+) -> None:
+    batches = serve_batches(api_server, BatchServer(polls_to_end=3))
+    out = workspace / "out"
+    code, output = flashgen(api_server, out, "--batch", "--batch-no-wait")
+    assert code == 0, output
+    assert "run the same command" in output and "msgbatch_0001" in output
+    assert len(batches.batches) == 1 and batches.submitted
+    status = runner.invoke(app, ["status", "sample-course", "-o", str(out)])
+    assert "msgbatch_0001" in status.output and "in_progress" in status.output, status.output
+
+    code, output = flashgen(api_server, out, "--batch")
+    assert code == 0, output
+    assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
+    assert len(batches.batches) == 2
+    assert len(batches.submitted) == len(set(batches.submitted))  # no request twice
+    status = runner.invoke(app, ["status", "sample-course", "-o", str(out)])
+    assert "msgbatch" not in status.output
+
+
+def test_failed_requests_go_in_the_next_batch(api_server: HTTPServer, workspace: Path) -> None:
+    kinds = iter(["errored", "expired", "canceled"])
+    first_failures: dict[str, str] = {}
+
+    def fail(custom_id: str, attempt: int) -> str | None:
+        if attempt > 1:
+            return None
+        if custom_id not in first_failures and len(first_failures) < 3:
+            first_failures[custom_id] = next(kinds)
+        return first_failures.get(custom_id)
+
+    batches = serve_batches(api_server, BatchServer(fail=fail))
+    code, output = flashgen(api_server, workspace / "out", "--batch")
+    assert code == 0, output
+    assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
+    assert sorted(first_failures.values()) == ["canceled", "errored", "expired"]
+    for custom_id in first_failures:
+        assert batches.submitted.count(custom_id) == 2  # failed once, sent once more
+    assert "it goes in the next batch" in output
+    assert batches.live_calls == 0
+
+
+def test_with_live_fallback_failed_requests_are_normal_calls(
+    api_server: HTTPServer, workspace: Path
+) -> None:
+    batches = serve_batches(api_server, BatchServer(fail=lambda custom_id, attempt: "expired"))
+    code, output = flashgen(api_server, workspace / "out", "--batch", "--batch-fallback", "live")
+    assert code == 0, output
+    assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
+    assert batches.live_calls == len(batches.submitted)
+    assert len(batches.submitted) == len(set(batches.submitted))
