@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +149,35 @@ def test_with_live_fallback_failed_requests_are_normal_calls(
     assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
     assert batches.live_calls == len(batches.submitted)
     assert len(batches.submitted) == len(set(batches.submitted))
+
+
+def test_a_run_killed_while_its_batch_runs_is_followed_by_the_rerun(
+    api_server: HTTPServer, workspace: Path
+) -> None:
+    """kill -9 between submission and collection: the rerun follows the same batch."""
+    batches = serve_batches(api_server, BatchServer(polls_to_end=10**9))
+    out = workspace / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "flashgen", "run", "sample-course", "--courses-dir"]
+    command += ["courses", "-o", str(out), "--plain", "--provider", "anthropic", "--model"]
+    command += [ANTHROPIC.model, "--base-url", f"http://127.0.0.1:{api_server.port}", "--batch"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(b.polls for b in batches.batches.values()):  # submitted, id recorded
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
+    submitted = list(batches.submitted)
+    assert len(batches.batches) == 1
+
+    batches.polls_to_end = 1
+    code, output = flashgen(api_server, out, "--batch")
+    assert code == 0, output
+    assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
+    assert batches.submitted[: len(submitted)] == submitted
+    assert len(batches.batches) == 2  # the killed run's cards batch, then the quizzes
+    assert len(batches.submitted) == len(set(batches.submitted))  # no task twice
