@@ -64,6 +64,9 @@ def plan(
     ] = None,
     model: Annotated[str | None, typer.Option(help="Plan for this model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Cost at the batch price (flashgen run --batch).")
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -84,6 +87,7 @@ def plan(
             courses_dir=courses_dir,
             output_dir=output_dir,
             cache_dir=cache_dir,
+            batch=True if batch else None,
         )
         result = make_plan(settings, find_lectures(settings, course), lectures or [])
         if as_json:
@@ -119,6 +123,7 @@ def plan(
             highlight=False,
         )
         price = f"${result.cost_usd:.4f}" if result.price_known else "unknown (no price for model)"
+        price += " at the batch price" if result.batch else ""
         console.print(f"estimated cost: {price}; no provider was called", highlight=False)
 
 

@@ -191,6 +191,11 @@ async def open_generator(
     from flashgen.providers.factory import build_provider, choose_provider
 
     name, reason = choose_provider(settings)
+    if name == "offline" and settings.batch:
+        raise UsageError(
+            f"--batch sends requests to a provider's batch API, and this run has none ({reason})",
+            "choose one with --provider anthropic and set its API key",
+        )
     if name == "offline":
         chunks = course_chunks(settings, scan, lectures) if scan is not None else None
         yield ChosenGenerator(offline_generator(settings, chunks), reason)
@@ -224,11 +229,11 @@ async def open_generator(
     # A stop request drops every queued call and every retry wait at once.
     control.on_stop(lambda: scheduler.stop(control.interrupted))
     batch = None
-    if settings.batch:
-        batch = open_batches(settings, name, prices, emit, control, scheduler)
-    complete = batch.complete if batch is not None else scheduler.complete
-    generator = llm_generator(settings, name, provider.model, complete)
     try:
+        if settings.batch:
+            batch = open_batches(settings, name, prices, emit, control, scheduler)
+        complete = batch.complete if batch is not None else scheduler.complete
+        generator = llm_generator(settings, name, provider.model, complete)
         yield ChosenGenerator(generator, reason, budget, scheduler, batch)
     finally:
         if batch is not None:

@@ -181,3 +181,33 @@ def test_a_run_killed_while_its_batch_runs_is_followed_by_the_rerun(
     assert batches.submitted[: len(submitted)] == submitted
     assert len(batches.batches) == 2  # the killed run's cards batch, then the quizzes
     assert len(batches.submitted) == len(set(batches.submitted))  # no task twice
+
+
+def test_plan_batch_is_half_the_live_estimate(workspace: Path) -> None:
+    def planned(*extra: str) -> dict[str, Any]:
+        args = ["plan", "sample-course", "--courses-dir", "courses", "--json", *extra]
+        result = runner.invoke(app, [*args, "--provider", "anthropic", "--model", ANTHROPIC.model])
+        assert result.exit_code == 0, result.output
+        data: dict[str, Any] = json.loads(result.output)
+        return data
+
+    live, batch = planned(), planned("--batch")
+    assert batch["batch"] and not live["batch"]
+    assert live["cost_usd"] > 0
+    assert batch["cost_usd"] == pytest.approx(live["cost_usd"] / 2, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--provider", "offline"], "this run has none"),
+        (["--provider", "openai", "--base-url", "http://127.0.0.1:9"], "not available for OpenAI"),
+        (["--provider", "anthropic", "--budget", "1"], "--budget does not yet limit"),
+    ],
+)
+def test_batch_refuses_what_it_cannot_do(workspace: Path, args: list[str], said: str) -> None:
+    result = runner.invoke(
+        app, ["run", "sample-course", "--courses-dir", "courses", "--batch", *args]
+    )
+    assert result.exit_code != 0
+    assert said in result.output, result.output
