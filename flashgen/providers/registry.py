@@ -63,6 +63,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="openai",
             label="OpenAI",
             adapter="flashgen.providers.openai:OpenAIProvider",
+            batch_adapter="flashgen.providers.openai_batch:OpenAIBatches",
             default_model="gpt-4.1-mini",
             keys=(("openai_api_key", "OPENAI_API_KEY"),),
             base_url=("openai_base_url", "OPENAI_BASE_URL"),

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from .batch_server_base import BatchServerBase, json_response, out_of_order
 from .fake_api import ANTHROPIC, FAKE_KEY
 from .model_server import answer
 
@@ -39,13 +39,8 @@ class Batch:
 
 
 @dataclass
-class BatchServer:
-    polls_to_end: int = 2
-    fail: Callable[[str, int], str | None] = lambda custom_id, attempt: None
+class AnthropicBatchServer(BatchServerBase):
     batches: dict[str, Batch] = field(default_factory=dict)
-    submitted: list[str] = field(default_factory=list)  # every custom_id ever submitted
-    live_calls: int = 0  # POST /v1/messages (--batch-fallback live)
-    base: str = ""
 
     def handle(self, request: Request) -> Response:
         # The SDK (2.x) sends the key as a bearer token.
@@ -59,7 +54,7 @@ class BatchServer:
         if request.method == "POST" and path == "/v1/messages":
             self.live_calls += 1
             code, body, _ = answer(ANTHROPIC, path, json.loads(request.get_data()))
-            return Response(json.dumps(body), code, content_type="application/json")
+            return json_response(body, code)
         found = re.fullmatch(r"/v1/messages/batches/([^/]+)(/results)?", path)
         if request.method != "GET" or found is None or found.group(1) not in self.batches:
             return _error(404, "not_found_error", f"{request.method} {path}: not found")
@@ -67,7 +62,7 @@ class BatchServer:
         if found.group(2):
             return self._results(batch)
         batch.polls += 1
-        return _json(self._batch_object(batch))
+        return json_response(self._batch_object(batch))
 
     def _create(self, request: Request) -> Response:
         raw = request.get_data()
@@ -86,15 +81,14 @@ class BatchServer:
             params = entry.get("params", {})
             if params.get("stream") or params.get("max_tokens", 0) < 1 or "messages" not in params:
                 return _error(400, "invalid_request_error", "params: not a Messages request")
-        batch = Batch(f"msgbatch_{len(self.batches) + 1:04d}", requests)
+        batch = Batch(self.new_batch_id("msgbatch_"), requests)
         self.batches[batch.id] = batch
         self.submitted.extend(ids)
-        return _json(self._batch_object(batch))
+        return json_response(self._batch_object(batch))
 
     def _outcome(self, batch: Batch, entry: dict[str, Any]) -> dict[str, Any]:
         custom_id = entry["custom_id"]
-        attempt = self.submitted.count(custom_id)
-        failure = self.fail(custom_id, attempt)
+        failure = self.failure(custom_id)
         if failure == "errored":
             error = {"type": "api_error", "message": "Internal server error"}
             result: dict[str, Any] = {
@@ -112,9 +106,7 @@ class BatchServer:
     def _results(self, batch: Batch) -> Response:
         if batch.polls < self.polls_to_end:
             return _error(400, "invalid_request_error", "the batch has not ended yet")
-        lines = [self._outcome(batch, entry) for entry in reversed(batch.requests)]
-        lines = lines[1:] + lines[:1]  # out of order: results are matched by custom_id
-        body = "".join(json.dumps(line) + "\n" for line in lines)
+        body = out_of_order([self._outcome(batch, entry) for entry in batch.requests])
         return Response(body, 200, content_type="application/binary")
 
     def _batch_object(self, batch: Batch) -> dict[str, Any]:
@@ -122,8 +114,7 @@ class BatchServer:
         counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
         if ended:
             for entry in batch.requests:
-                failure = self.fail(entry["custom_id"], self.submitted.count(entry["custom_id"]))
-                counts[failure or "succeeded"] += 1
+                counts[self.failure(entry["custom_id"]) or "succeeded"] += 1
         else:
             counts["processing"] = len(batch.requests)
         return {
@@ -140,17 +131,12 @@ class BatchServer:
         }
 
 
-def serve_batches(server: HTTPServer, batches: BatchServer) -> BatchServer:
+def serve_batches(server: HTTPServer, batches: AnthropicBatchServer) -> AnthropicBatchServer:
     batches.base = f"http://127.0.0.1:{server.port}"
     server.clear()
     server.expect_request(re.compile(".*")).respond_with_handler(batches.handle)
     return batches
 
 
-def _json(body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body), 200, content_type="application/json")
-
-
 def _error(status: int, kind: str, message: str) -> Response:
-    body = {"type": "error", "error": {"type": kind, "message": message}}
-    return Response(json.dumps(body), status, content_type="application/json")
+    return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)

@@ -1,15 +1,16 @@
-"""``flashgen run --batch`` with Anthropic Message Batches, against a local batch server
-(``anthropic_batch_server``) through the real SDK."""
+"""``flashgen run --batch`` through each real SDK against a local server of its batch API
+(``anthropic_batch_server``, ``openai_batch_server``): the same runs, whichever the API."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,44 +21,67 @@ from typer.testing import CliRunner
 from flashgen.cli import app
 from flashgen.models import FlashcardFile
 
-from .anthropic_batch_server import BatchServer, serve_batches
-from .fake_api import ANTHROPIC, FAKE_KEY
+from .anthropic_batch_server import AnthropicBatchServer, serve_batches
+from .batch_server_base import BatchServerBase
+from .fake_api import ANTHROPIC, FAKE_KEY, OPENAI, Wire
 from .model_server import serve_model
+from .openai_batch_server import OpenAIBatchServer, serve_openai_batches
 
 ROOT = Path(__file__).parents[2]
 runner = CliRunner()
 
 
+@dataclass(frozen=True)
+class BatchApi:
+    wire: Wire
+    server: type[BatchServerBase]
+    serve: Callable[[HTTPServer, Any], BatchServerBase]
+    first_batch: str  # the id the server gives its first batch
+
+
+APIS = [
+    BatchApi(ANTHROPIC, AnthropicBatchServer, serve_batches, "msgbatch_0001"),
+    BatchApi(OPENAI, OpenAIBatchServer, serve_openai_batches, "batch_0001"),
+]
+
+
+@pytest.fixture(params=APIS, ids=lambda api: api.wire.name)
+def api(request: pytest.FixtureRequest) -> BatchApi:
+    chosen: BatchApi = request.param
+    return chosen
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: BatchApi) -> Path:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv(api.wire.key_variable, FAKE_KEY)
     monkeypatch.setenv("FLASHGEN_BATCH_POLL_SECONDS", "0.02")
     monkeypatch.setenv("FLASHGEN_BATCH_SETTLE_SECONDS", "0.1")
     shutil.copytree(ROOT / "courses", tmp_path / "courses")
     return tmp_path
 
 
-def flashgen(server: HTTPServer, out: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "sample-course",
-            "--courses-dir",
-            "courses",
-            "-o",
-            str(out),
-            "--plain",
-            "--provider",
-            "anthropic",
-            "--model",
-            ANTHROPIC.model,
-            "--base-url",
-            f"http://127.0.0.1:{server.port}",
-            *args,
-        ],
-    )
+def command(api: BatchApi, server: HTTPServer, out: Path, *args: str) -> list[str]:
+    return [
+        "run",
+        "sample-course",
+        "--courses-dir",
+        "courses",
+        "-o",
+        str(out),
+        "--plain",
+        "--provider",
+        api.wire.name,
+        "--model",
+        api.wire.model,
+        "--base-url",
+        f"http://127.0.0.1:{server.port}{api.wire.url_suffix}",
+        *args,
+    ]
+
+
+def flashgen(api: BatchApi, server: HTTPServer, out: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, command(api, server, out, *args))
     return result.exit_code, result.output
 
 
@@ -77,18 +101,18 @@ def complete_lectures(out: Path) -> list[str]:
 
 
 def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
-    api_server: HTTPServer, workspace: Path
+    api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = serve_batches(api_server, BatchServer())
-    code, output = flashgen(api_server, workspace / "batch", "--batch")
+    batches = api.serve(api_server, api.server())
+    code, output = flashgen(api, api_server, workspace / "batch", "--batch")
     assert code == 0, output
     assert complete_lectures(workspace / "batch") == ["lecture-01", "lecture-02", "lecture-03"]
-    assert len(batches.batches) == 2  # the cards, then every lecture's quizzes
+    assert len(batches.batch_ids) == 2  # the cards, then every lecture's quizzes
     assert len(batches.submitted) == len(set(batches.submitted))
-    assert re.search(r"batch msgbatch_0001: ended", output)
+    assert f"batch {api.first_batch}: " in output
 
-    serve_model(api_server, ANTHROPIC)
-    code, output = flashgen(api_server, workspace / "live")
+    serve_model(api_server, api.wire)
+    code, output = flashgen(api, api_server, workspace / "live")
     assert code == 0, output
     live, batch = report(workspace / "live"), report(workspace / "batch")
     live_cost = live["totals"]["usage"]["cost_usd"]
@@ -98,27 +122,29 @@ def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
 
 
 def test_no_wait_submits_and_exits_and_a_rerun_collects_without_submitting_again(
-    api_server: HTTPServer, workspace: Path
+    api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = serve_batches(api_server, BatchServer(polls_to_end=3))
+    batches = api.serve(api_server, api.server(polls_to_end=3))
     out = workspace / "out"
-    code, output = flashgen(api_server, out, "--batch", "--batch-no-wait")
+    code, output = flashgen(api, api_server, out, "--batch", "--batch-no-wait")
     assert code == 0, output
-    assert "run the same command" in output and "msgbatch_0001" in output
-    assert len(batches.batches) == 1 and batches.submitted
+    assert "run the same command" in output and api.first_batch in output
+    assert len(batches.batch_ids) == 1 and batches.submitted
     status = runner.invoke(app, ["status", "sample-course", "-o", str(out)])
-    assert "msgbatch_0001" in status.output and "in_progress" in status.output, status.output
+    assert api.first_batch in status.output and "in_progress" in status.output, status.output
 
-    code, output = flashgen(api_server, out, "--batch")
+    code, output = flashgen(api, api_server, out, "--batch")
     assert code == 0, output
     assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
-    assert len(batches.batches) == 2
+    assert len(batches.batch_ids) == 2
     assert len(batches.submitted) == len(set(batches.submitted))  # no request twice
     status = runner.invoke(app, ["status", "sample-course", "-o", str(out)])
-    assert "msgbatch" not in status.output
+    assert api.first_batch not in status.output
 
 
-def test_failed_requests_go_in_the_next_batch(api_server: HTTPServer, workspace: Path) -> None:
+def test_failed_requests_go_in_the_next_batch(
+    api: BatchApi, api_server: HTTPServer, workspace: Path
+) -> None:
     kinds = iter(["errored", "expired", "canceled"])
     first_failures: dict[str, str] = {}
 
@@ -129,8 +155,8 @@ def test_failed_requests_go_in_the_next_batch(api_server: HTTPServer, workspace:
             first_failures[custom_id] = next(kinds)
         return first_failures.get(custom_id)
 
-    batches = serve_batches(api_server, BatchServer(fail=fail))
-    code, output = flashgen(api_server, workspace / "out", "--batch")
+    batches = api.serve(api_server, api.server(fail=fail))
+    code, output = flashgen(api, api_server, workspace / "out", "--batch")
     assert code == 0, output
     assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
     assert sorted(first_failures.values()) == ["canceled", "errored", "expired"]
@@ -141,10 +167,11 @@ def test_failed_requests_go_in_the_next_batch(api_server: HTTPServer, workspace:
 
 
 def test_with_live_fallback_failed_requests_are_normal_calls(
-    api_server: HTTPServer, workspace: Path
+    api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = serve_batches(api_server, BatchServer(fail=lambda custom_id, attempt: "expired"))
-    code, output = flashgen(api_server, workspace / "out", "--batch", "--batch-fallback", "live")
+    batches = api.serve(api_server, api.server(fail=lambda custom_id, attempt: "expired"))
+    out = workspace / "out"
+    code, output = flashgen(api, api_server, out, "--batch", "--batch-fallback", "live")
     assert code == 0, output
     assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
     assert batches.live_calls == len(batches.submitted)
@@ -152,19 +179,18 @@ def test_with_live_fallback_failed_requests_are_normal_calls(
 
 
 def test_a_run_killed_while_its_batch_runs_is_followed_by_the_rerun(
-    api_server: HTTPServer, workspace: Path
+    api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
     """kill -9 between submission and collection: the rerun follows the same batch."""
-    batches = serve_batches(api_server, BatchServer(polls_to_end=10**9))
+    batches = api.serve(api_server, api.server(polls_to_end=10**9))
     out = workspace / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "flashgen", "run", "sample-course", "--courses-dir"]
-    command += ["courses", "-o", str(out), "--plain", "--provider", "anthropic", "--model"]
-    command += [ANTHROPIC.model, "--base-url", f"http://127.0.0.1:{api_server.port}", "--batch"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    argv = [sys.executable, "-m", "flashgen", *command(api, api_server, out, "--batch")]
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    polled = getattr(batches, "batches", {})
     try:
         deadline = time.monotonic() + 60
-        while not any(b.polls for b in batches.batches.values()):  # submitted, id recorded
+        while not any(b.polls for b in polled.values()):  # submitted, its id recorded
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.05)
@@ -172,21 +198,21 @@ def test_a_run_killed_while_its_batch_runs_is_followed_by_the_rerun(
         process.kill()
         process.wait()
     submitted = list(batches.submitted)
-    assert len(batches.batches) == 1
+    assert len(batches.batch_ids) == 1
 
     batches.polls_to_end = 1
-    code, output = flashgen(api_server, out, "--batch")
+    code, output = flashgen(api, api_server, out, "--batch")
     assert code == 0, output
     assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
     assert batches.submitted[: len(submitted)] == submitted
-    assert len(batches.batches) == 2  # the killed run's cards batch, then the quizzes
+    assert len(batches.batch_ids) == 2  # the killed run's cards batch, then the quizzes
     assert len(batches.submitted) == len(set(batches.submitted))  # no task twice
 
 
-def test_plan_batch_is_half_the_live_estimate(workspace: Path) -> None:
+def test_plan_batch_is_half_the_live_estimate(api: BatchApi, workspace: Path) -> None:
     def planned(*extra: str) -> dict[str, Any]:
         args = ["plan", "sample-course", "--courses-dir", "courses", "--json", *extra]
-        result = runner.invoke(app, [*args, "--provider", "anthropic", "--model", ANTHROPIC.model])
+        result = runner.invoke(app, [*args, "--provider", api.wire.name, "--model", api.wire.model])
         assert result.exit_code == 0, result.output
         data: dict[str, Any] = json.loads(result.output)
         return data
@@ -201,11 +227,15 @@ def test_plan_batch_is_half_the_live_estimate(workspace: Path) -> None:
     ("args", "said"),
     [
         (["--provider", "offline"], "this run has none"),
-        (["--provider", "openai", "--base-url", "http://127.0.0.1:9"], "not available for OpenAI"),
+        (["--provider", "gemini"], "not available for Gemini"),
         (["--provider", "anthropic", "--budget", "1"], "--budget does not yet limit"),
     ],
 )
-def test_batch_refuses_what_it_cannot_do(workspace: Path, args: list[str], said: str) -> None:
+def test_batch_refuses_what_it_cannot_do(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], said: str
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     result = runner.invoke(
         app, ["run", "sample-course", "--courses-dir", "courses", "--batch", *args]
     )
