@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from .batch_server_base import BatchServerBase, json_response, out_of_order
@@ -129,13 +128,6 @@ class AnthropicBatchServer(BatchServerBase):
             "cancel_initiated_at": None,
             "results_url": f"{self.base}/v1/messages/batches/{batch.id}/results" if ended else None,
         }
-
-
-def serve_batches(server: HTTPServer, batches: AnthropicBatchServer) -> AnthropicBatchServer:
-    batches.base = f"http://127.0.0.1:{server.port}"
-    server.clear()
-    server.expect_request(re.compile(".*")).respond_with_handler(batches.handle)
-    return batches
 
 
 def _error(status: int, kind: str, message: str) -> Response:

@@ -4,11 +4,13 @@ of every request submitted, live calls (``--batch-fallback live``), results out 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from werkzeug import Response
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 Fail = Callable[[str, int], str | None]  # (custom_id, submission number) -> failure or None
 
@@ -26,6 +28,9 @@ class BatchServerBase:
         """What the test wants of this request's latest submission (None: it succeeds)."""
         return self.fail(custom_id, self.submitted.count(custom_id))
 
+    def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
     def new_batch_id(self, prefix: str) -> str:
         self.batch_ids.append(f"{prefix}{len(self.batch_ids) + 1:04d}")
         return self.batch_ids[-1]
@@ -41,3 +46,14 @@ def out_of_order(lines: list[dict[str, Any]]) -> str:
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(body), status, content_type="application/json")
+
+
+S = TypeVar("S", bound=BatchServerBase)
+
+
+def serve(server: HTTPServer, batches: S) -> S:
+    """``batches`` answers every request to ``server`` from now on."""
+    batches.base = f"http://127.0.0.1:{server.port}"
+    server.clear()
+    server.expect_request(re.compile(".*")).respond_with_handler(batches.handle)
+    return batches

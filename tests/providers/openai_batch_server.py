@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from .batch_server_base import BatchServerBase, json_response, out_of_order
@@ -190,13 +189,6 @@ def _problems(lines: list[dict[str, Any]], endpoint: object) -> list[str]:
     if len({line.get("body", {}).get("model") for line in lines}) > 1:
         problems.append("one model per batch file")
     return problems
-
-
-def serve_openai_batches(server: HTTPServer, batches: OpenAIBatchServer) -> OpenAIBatchServer:
-    batches.base = f"http://127.0.0.1:{server.port}"
-    server.clear()
-    server.expect_request(re.compile(".*")).respond_with_handler(batches.handle)
-    return batches
 
 
 def _error(status: int, code: str, message: str) -> Response:

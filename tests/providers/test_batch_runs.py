@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ from typer.testing import CliRunner
 from flashgen.cli import app
 from flashgen.models import FlashcardFile
 
-from .anthropic_batch_server import AnthropicBatchServer, serve_batches
-from .batch_server_base import BatchServerBase
+from .anthropic_batch_server import AnthropicBatchServer
+from .batch_server_base import BatchServerBase, serve
 from .fake_api import ANTHROPIC, FAKE_KEY, OPENAI, Wire
 from .model_server import serve_model
-from .openai_batch_server import OpenAIBatchServer, serve_openai_batches
+from .openai_batch_server import OpenAIBatchServer
 
 ROOT = Path(__file__).parents[2]
 runner = CliRunner()
@@ -35,13 +34,12 @@ runner = CliRunner()
 class BatchApi:
     wire: Wire
     server: type[BatchServerBase]
-    serve: Callable[[HTTPServer, Any], BatchServerBase]
     first_batch: str  # the id the server gives its first batch
 
 
 APIS = [
-    BatchApi(ANTHROPIC, AnthropicBatchServer, serve_batches, "msgbatch_0001"),
-    BatchApi(OPENAI, OpenAIBatchServer, serve_openai_batches, "batch_0001"),
+    BatchApi(ANTHROPIC, AnthropicBatchServer, "msgbatch_0001"),
+    BatchApi(OPENAI, OpenAIBatchServer, "batch_0001"),
 ]
 
 
@@ -103,7 +101,7 @@ def complete_lectures(out: Path) -> list[str]:
 def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
     api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = api.serve(api_server, api.server())
+    batches = serve(api_server, api.server())
     code, output = flashgen(api, api_server, workspace / "batch", "--batch")
     assert code == 0, output
     assert complete_lectures(workspace / "batch") == ["lecture-01", "lecture-02", "lecture-03"]
@@ -124,7 +122,7 @@ def test_a_batch_run_completes_in_two_batches_at_half_the_live_cost(
 def test_no_wait_submits_and_exits_and_a_rerun_collects_without_submitting_again(
     api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = api.serve(api_server, api.server(polls_to_end=3))
+    batches = serve(api_server, api.server(polls_to_end=3))
     out = workspace / "out"
     code, output = flashgen(api, api_server, out, "--batch", "--batch-no-wait")
     assert code == 0, output
@@ -155,7 +153,7 @@ def test_failed_requests_go_in_the_next_batch(
             first_failures[custom_id] = next(kinds)
         return first_failures.get(custom_id)
 
-    batches = api.serve(api_server, api.server(fail=fail))
+    batches = serve(api_server, api.server(fail=fail))
     code, output = flashgen(api, api_server, workspace / "out", "--batch")
     assert code == 0, output
     assert complete_lectures(workspace / "out") == ["lecture-01", "lecture-02", "lecture-03"]
@@ -169,7 +167,7 @@ def test_failed_requests_go_in_the_next_batch(
 def test_with_live_fallback_failed_requests_are_normal_calls(
     api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
-    batches = api.serve(api_server, api.server(fail=lambda custom_id, attempt: "expired"))
+    batches = serve(api_server, api.server(fail=lambda custom_id, attempt: "expired"))
     out = workspace / "out"
     code, output = flashgen(api, api_server, out, "--batch", "--batch-fallback", "live")
     assert code == 0, output
@@ -182,7 +180,7 @@ def test_a_run_killed_while_its_batch_runs_is_followed_by_the_rerun(
     api: BatchApi, api_server: HTTPServer, workspace: Path
 ) -> None:
     """kill -9 between submission and collection: the rerun follows the same batch."""
-    batches = api.serve(api_server, api.server(polls_to_end=10**9))
+    batches = serve(api_server, api.server(polls_to_end=10**9))
     out = workspace / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "flashgen", *command(api, api_server, out, "--batch")]
