@@ -167,7 +167,7 @@ def run(
             "--batch",
             help="Send requests to the provider's batch API: half the price, results within "
             "a day, two waves (cards, then quizzes). Resumable: run the same command again "
-            "after a stop. Anthropic and OpenAI for now. [env FLASHGEN_BATCH]",
+            "after a stop. Anthropic, OpenAI and Gemini. [env FLASHGEN_BATCH]",
         ),
     ] = False,
     batch_fallback: Annotated[

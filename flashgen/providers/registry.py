@@ -53,6 +53,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="gemini",
             label="Gemini",
             adapter="flashgen.providers.gemini:GeminiProvider",
+            batch_adapter="flashgen.providers.gemini_batch:GeminiBatches",
             default_model="gemini-2.5-flash",
             keys=(("gemini_api_key", "GEMINI_API_KEY"), ("google_api_key", "GOOGLE_API_KEY")),
             base_url=("gemini_base_url", "GOOGLE_GEMINI_BASE_URL"),

@@ -1,5 +1,6 @@
 """``flashgen run --batch`` through each real SDK against a local server of its batch API
-(``anthropic_batch_server``, ``openai_batch_server``): the same runs, whichever the API."""
+(``anthropic_batch_server``, ``openai_batch_server``, ``gemini_batch_server``): the same
+runs, whichever the API."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from flashgen.models import FlashcardFile
 
 from .anthropic_batch_server import AnthropicBatchServer
 from .batch_server_base import BatchServerBase, serve
-from .fake_api import ANTHROPIC, FAKE_KEY, OPENAI, Wire
+from .fake_api import ANTHROPIC, FAKE_KEY, GEMINI, OPENAI, Wire
+from .gemini_batch_server import GeminiBatchServer
 from .model_server import serve_model
 from .openai_batch_server import OpenAIBatchServer
 
@@ -40,6 +42,7 @@ class BatchApi:
 APIS = [
     BatchApi(ANTHROPIC, AnthropicBatchServer, "msgbatch_0001"),
     BatchApi(OPENAI, OpenAIBatchServer, "batch_0001"),
+    BatchApi(GEMINI, GeminiBatchServer, "batches/gb0001"),
 ]
 
 
@@ -225,7 +228,6 @@ def test_plan_batch_is_half_the_live_estimate(api: BatchApi, workspace: Path) ->
     ("args", "said"),
     [
         (["--provider", "offline"], "this run has none"),
-        (["--provider", "gemini"], "not available for Gemini"),
         (["--provider", "anthropic", "--budget", "1"], "--budget does not yet limit"),
     ],
 )
@@ -233,7 +235,6 @@ def test_batch_refuses_what_it_cannot_do(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], said: str
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     result = runner.invoke(
         app, ["run", "sample-course", "--courses-dir", "courses", "--batch", *args]
     )
