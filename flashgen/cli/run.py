@@ -241,13 +241,6 @@ def run(
         from flashgen.run.runner import RunOptions
         from flashgen.run.shards import parse_shard
 
-        if settings.batch and settings.budget is not None:
-            from flashgen.errors import UsageError
-
-            raise UsageError(
-                "--budget does not yet limit --batch runs",
-                "check the cost first with flashgen plan COURSE --batch, then run without --budget",
-            )
         if merge and (shard or lectures):
             from flashgen.errors import UsageError
 

@@ -27,6 +27,7 @@ from flashgen.models import Usage
 from flashgen.output.batch_state import BatchRow, BatchState
 from flashgen.providers.base import Completion, CompletionRequest, Priority
 from flashgen.providers.batch import BatchApi, BatchOutcome, custom_id
+from flashgen.run.budget import Budget
 from flashgen.run.interrupt import RunControl
 from flashgen.run.tasks import RUNNING_TASK
 
@@ -73,8 +74,10 @@ class BatchComplete:
         control: RunControl,
         options: BatchOptions,
         live: Complete | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.api = api
+        self.budget = budget
         self.state = state
         self.emit = emit
         self.control = control
@@ -88,6 +91,12 @@ class BatchComplete:
         self._jobs: set[asyncio.Task[None]] = set()  # submissions and pollers
 
     async def complete(self, request: CompletionRequest, priority: Priority) -> Completion:
+        if self.budget is None:
+            return await self._complete(request, priority)
+        # --budget holds each request at its most, at the batch price, while it is in a batch.
+        return await self.budget.track(_Batched(self, priority), request, batch=True)
+
+    async def _complete(self, request: CompletionRequest, priority: Priority) -> Completion:
         cid = custom_id(self.api.model, request)
         failure = ""
         for _ in range(self.options.rounds):
@@ -243,3 +252,19 @@ class BatchComplete:
             task.cancel()
         self.state.close()
         await self.api.aclose()
+
+
+class _Batched:
+    """One batch request seen as a provider call, for ``Budget.track``."""
+
+    def __init__(self, batches: BatchComplete, priority: Priority) -> None:
+        self._batches = batches
+        self._priority = priority
+        self.name = batches.api.name
+        self.model = batches.api.model
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return await self._batches._complete(request, self._priority)
+
+    async def aclose(self) -> None:
+        pass  # the batch API is closed with BatchComplete

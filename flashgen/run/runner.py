@@ -231,7 +231,7 @@ async def open_generator(
     batch = None
     try:
         if settings.batch:
-            batch = open_batches(settings, name, prices, emit, control, scheduler)
+            batch = open_batches(settings, name, prices, emit, control, scheduler, budget)
         complete = batch.complete if batch is not None else scheduler.complete
         generator = llm_generator(settings, name, provider.model, complete)
         yield ChosenGenerator(generator, reason, budget, scheduler, batch)
@@ -248,6 +248,7 @@ def open_batches(
     emit: Listener,
     control: RunControl,
     scheduler: Scheduler,
+    budget: Budget | None,
 ) -> BatchComplete:
     """``--batch``: the provider's batch API, the batch state beside the task cache, and live
     calls through the scheduler for ``--batch-fallback live``."""
@@ -262,7 +263,7 @@ def open_batches(
     live = scheduler.complete if options.live_fallback else None
     api = build_batch_api(name, settings, prices)
     state = BatchState(batch_state_path(settings))
-    return BatchComplete(api, state, emit, control, options, live)
+    return BatchComplete(api, state, emit, control, options, live, budget)
 
 
 def batch_state_path(settings: Settings) -> Path:

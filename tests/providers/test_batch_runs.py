@@ -228,7 +228,6 @@ def test_plan_batch_is_half_the_live_estimate(api: BatchApi, workspace: Path) ->
     ("args", "said"),
     [
         (["--provider", "offline"], "this run has none"),
-        (["--provider", "anthropic", "--budget", "1"], "--budget does not yet limit"),
     ],
 )
 def test_batch_refuses_what_it_cannot_do(
@@ -240,3 +239,17 @@ def test_batch_refuses_what_it_cannot_do(
     )
     assert result.exit_code != 0
     assert said in result.output, result.output
+
+
+def test_a_budget_holds_batch_requests_at_the_batch_price(
+    api: BatchApi, api_server: HTTPServer, workspace: Path
+) -> None:
+    """--budget with --batch: each request is held at its most, at the batch price; what the
+    budget cannot hold is not submitted, and says so."""
+    batches = serve(api_server, api.server())
+    code, output = flashgen(api, api_server, workspace / "out", "--batch", "--budget", "0.03")
+    assert code != 0
+    assert "budget of $0.03" in output and "reached" in output
+    assert len(batches.submitted) > 0
+    spent = report(workspace / "out")["totals"]["usage"]["cost_usd"]
+    assert 0 < spent <= 0.03
