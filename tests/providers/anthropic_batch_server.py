@@ -64,6 +64,7 @@ class AnthropicBatchServer(BatchServerBase):
         return json_response(self._batch_object(batch))
 
     def _create(self, request: Request) -> Response:
+        self.begin_create()
         raw = request.get_data()
         if len(raw) > MAX_BYTES:
             return _error(413, "request_too_large", "batch larger than 256 MB")

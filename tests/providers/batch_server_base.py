@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +24,13 @@ class BatchServerBase:
     batch_ids: list[str] = field(default_factory=list)
     live_calls: int = 0
     base: str = ""
+    create_delay: float = 0.0  # seconds a batch creation takes to answer
+    creations: int = 0  # batch creations begun
+
+    def begin_create(self) -> None:
+        """Called as a creation request arrives: the batch will exist whatever the client does."""
+        self.creations += 1
+        time.sleep(self.create_delay)
 
     def failure(self, custom_id: str) -> str | None:
         """What the test wants of this request's latest submission (None: it succeeds)."""

@@ -62,6 +62,7 @@ class GeminiBatchServer(BatchServerBase):
         return _error(404, "NOT_FOUND", f"{method} {path}: not found")
 
     def _create(self, model: str, raw: bytes) -> Response:
+        self.begin_create()
         if len(raw) > MAX_BYTES:
             return _error(400, "INVALID_ARGUMENT", "inline requests exceed 20 MB")
         body = json.loads(raw)

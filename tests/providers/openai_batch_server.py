@@ -96,6 +96,7 @@ class OpenAIBatchServer(BatchServerBase):
         )
 
     def _create(self, body: dict[str, Any]) -> Response:
+        self.begin_create()
         endpoint = body.get("endpoint")
         if endpoint not in ENDPOINTS:
             return _error(400, "invalid_request_error", f"endpoint {endpoint!r} is not supported")

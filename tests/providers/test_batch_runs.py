@@ -253,3 +253,36 @@ def test_a_budget_holds_batch_requests_at_the_batch_price(
     assert len(batches.submitted) > 0
     spent = report(workspace / "out")["totals"]["usage"]["cost_usd"]
     assert 0 < spent <= 0.03
+
+
+def test_a_run_killed_while_creating_its_batch_says_so_and_submits_again(
+    api: BatchApi, api_server: HTTPServer, workspace: Path
+) -> None:
+    """kill -9 while the create call is in flight: the provider makes the batch, flashgen never
+    learns its id. The rerun says so and submits those requests again (the documented limit:
+    the first batch may be billed too); nothing else is sent twice."""
+    batches = serve(api_server, api.server(create_delay=3.0))
+    out = workspace / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "flashgen", *command(api, api_server, out, "--batch")]
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not batches.creations:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.wait()
+    time.sleep(3.2)  # the server finishes creating the batch nobody will collect
+    first = list(batches.submitted)
+    assert first
+
+    batches.create_delay = 0.0
+    code, output = flashgen(api, api_server, out, "--batch")
+    assert code == 0, output
+    assert "was being submitted when flashgen stopped" in output
+    assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
+    assert sorted(batches.submitted[len(first) : 2 * len(first)]) == sorted(first)
+    assert len(batches.submitted) == len(set(batches.submitted)) + len(first)
