@@ -65,6 +65,8 @@ class AnthropicBatchServer(BatchServerBase):
 
     def _create(self, request: Request) -> Response:
         self.begin_create()
+        if self.refuse:  # the API checks the requests when the batch is created
+            return _error(400, "invalid_request_error", self.refuse)
         raw = request.get_data()
         if len(raw) > MAX_BYTES:
             return _error(413, "request_too_large", "batch larger than 256 MB")

@@ -26,6 +26,7 @@ class BatchServerBase:
     base: str = ""
     create_delay: float = 0.0  # seconds a batch creation takes to answer
     creations: int = 0  # batch creations begun
+    refuse: str = ""  # refuse every batch with this reason, as the API refuses a bad one
 
     def begin_create(self) -> None:
         """Called as a creation request arrives: the batch will exist whatever the client does."""

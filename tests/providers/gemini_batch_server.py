@@ -87,6 +87,14 @@ class GeminiBatchServer(BatchServerBase):
             "createTime": "2026-12-01T00:00:00Z",
             "state": "BATCH_STATE_SUCCEEDED" if ended else _STATES[min(batch.polls, 1)],
         }
+        if self.refuse and batch.polls:  # the job fails as a whole
+            metadata["state"] = "BATCH_STATE_FAILED"
+            return {
+                "name": batch.id,
+                "metadata": metadata,
+                "done": True,
+                "error": {"code": 400, "message": self.refuse},
+            }
         if ended:
             if batch.responses is None:
                 batch.responses = [self._response(batch, entry) for entry in batch.requests]

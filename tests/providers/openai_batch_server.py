@@ -106,7 +106,8 @@ class OpenAIBatchServer(BatchServerBase):
         if text is None:
             return _error(404, "not_found", "no such file")
         lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-        batch = Batch(self.new_batch_id("batch_"), str(endpoint), lines, _problems(lines, endpoint))
+        problems = _problems(lines, endpoint) + ([self.refuse] if self.refuse else [])
+        batch = Batch(self.new_batch_id("batch_"), str(endpoint), lines, problems)
         self.batches[batch.id] = batch
         if not batch.errors:
             self.submitted.extend(line["custom_id"] for line in lines)

@@ -286,3 +286,17 @@ def test_a_run_killed_while_creating_its_batch_says_so_and_submits_again(
     assert complete_lectures(out) == ["lecture-01", "lecture-02", "lecture-03"]
     assert sorted(batches.submitted[len(first) : 2 * len(first)]) == sorted(first)
     assert len(batches.submitted) == len(set(batches.submitted)) + len(first)
+
+
+def test_a_batch_the_api_refuses_fails_its_tasks_with_the_reason(
+    api: BatchApi, api_server: HTTPServer, workspace: Path
+) -> None:
+    batches = serve(api_server, api.server(refuse="model is not available for batches"))
+    code, output = flashgen(api, api_server, workspace / "out", "--batch")
+    assert code != 0
+    assert "failed" in output
+    if api.wire is not GEMINI:  # the SDK does not read a failed Gemini job's error
+        assert "model is not available for batches" in output
+    failed = report(workspace / "out")["totals"]["tasks"]["failed"]
+    assert failed == 3  # the flashcard tasks; no quiz task could start
+    assert batches.live_calls == 0
