@@ -35,8 +35,13 @@ from flashgen.run.runner import find_lectures
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CARDS_PER_CHUNK = 5  # the plan's estimate: the middle of cards_per_chunk (4-6)
 QUESTION_BUFFER = 2  # generate.llm.QUESTION_BUFFER: asked beyond the target, kept when valid
-MODES = (("live", False, False), ("live + cache", False, True))
-MODES += (("batch", True, False), ("batch + cache", True, True))
+# (name, batch price, prompt cache)
+MODES: tuple[tuple[str, bool, bool], ...] = (
+    ("live", False, False),
+    ("live + cache", False, True),
+    ("batch", True, False),
+    ("batch + cache", True, True),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ def kept_questions(plan: Plan, settings: Settings) -> int:
 
 def row(courses_dir: Path, course: str, provider: str, prices: PriceTable) -> Row:
     settings = Settings(
-        provider=provider,  # type: ignore[arg-type]
+        provider=provider,
         courses_dir=courses_dir,
         output_dir=Path(tempfile.mkdtemp()),  # nothing cached: every task priced
     )

@@ -165,12 +165,14 @@ class OpenAIBatchServer(BatchServerBase):
             custom_id = line["custom_id"]
             failure = self.failure(custom_id)
             if failure in ("expired", "canceled"):
-                code = "batch_expired" if failure == "expired" else "batch_cancelled"
-                error = {"code": code, "message": f"This request was {failure}."}
+                kind = "batch_expired" if failure == "expired" else "batch_cancelled"
+                error = {"code": kind, "message": f"This request was {failure}."}
                 bad.append({"id": "r", "custom_id": custom_id, "response": None, "error": error})
             elif failure == "errored":
-                body = {"error": {"message": "The server had an error", "type": "server_error"}}
-                response = {"status_code": 500, "request_id": "req", "body": body}
+                failed: dict[str, Any] = {
+                    "error": {"message": "The server had an error", "type": "server_error"}
+                }
+                response = {"status_code": 500, "request_id": "req", "body": failed}
                 bad.append({"id": "r", "custom_id": custom_id, "response": response, "error": None})
             else:
                 code, body, _ = answer(OPENAI, batch.endpoint, line["body"])

@@ -31,7 +31,8 @@ def load() -> dict[str, Any]:
 
 
 def uses(job: dict[str, Any], action: str) -> dict[str, Any]:
-    [step] = [s for s in job["steps"] if str(s.get("uses", "")).startswith(action + "@")]
+    steps: list[dict[str, Any]] = job["steps"]
+    [step] = [s for s in steps if str(s.get("uses", "")).startswith(action + "@")]
     return step
 
 
