@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     # Send a second copy of a straggling call when a slot would otherwise idle (see
     # flashgen.run.scheduler); off with --budget, where every dollar goes to tasks.
     hedge: bool = True
+    # --batch: requests go to the provider's batch API (half price, results within a day);
+    # failed batch requests go in the next batch, or to normal calls (batch_fallback "live");
+    # batch_wait False submits and leaves. Polling and settling are seconds (tests shorten them).
+    batch: bool = False
+    batch_fallback: Literal["next", "live"] = "next"
+    batch_wait: bool = True
+    batch_poll_seconds: float = Field(30.0, gt=0)
+    batch_settle_seconds: float = Field(0.5, ge=0)
 
     # what to generate
     chunk_size: int = Field(6000, ge=500)

@@ -23,9 +23,15 @@ def all_modules() -> list[str]:
 def test_every_module_imports_on_its_own(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # A fresh import of flashgen for this module alone: sys.modules without any flashgen module
     # (monkeypatch puts the originals back, so other tests keep the classes they imported).
-    for loaded in [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]:
+    originals = [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]
+    for loaded in originals:
         monkeypatch.delitem(sys.modules, loaded)
     importlib.import_module(name)
+    # Nor do later tests get this import's copies of modules not loaded before it (their
+    # classes would differ from the originals', and isinstance checks between the two fail).
+    for fresh in [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]:
+        if fresh not in originals:
+            del sys.modules[fresh]
 
 
 def test_the_stages_are_subpackages() -> None:

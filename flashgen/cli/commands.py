@@ -26,12 +26,14 @@ def status(
     output_dir: OutputDir = None,
 ) -> None:
     """Per lecture: complete / empty / partial (X of Y tasks) / failed / stale / not generated,
-    and how many items are new, approved, edited, rejected and stale; orphaned output last."""
+    and how many items are new, approved, edited, rejected and stale; orphaned output and
+    batches in flight last."""
+    from flashgen.output.batch_state import batches_in_flight
     from flashgen.output.lifecycle import orphaned
     from flashgen.output.review import load_review
     from flashgen.output.status import lecture_status
     from flashgen.output.store import OutputStore
-    from flashgen.run.runner import file_digest, find_lectures
+    from flashgen.run.runner import batch_state_path, file_digest, find_lectures
 
     with _errors_explained():
         settings = _settings(courses_dir=courses_dir, output_dir=output_dir)
@@ -67,6 +69,8 @@ def status(
                 "deleted); left out of exports; `flashgen prune` removes it[/]",
                 highlight=False,
             )
+        for line in batches_in_flight(batch_state_path(settings)):
+            console.print(f"[yellow]{line}[/]", highlight=False)
         raise typer.Exit(0 if not incomplete else 1)
 
 
@@ -82,6 +86,9 @@ def plan(
     ] = None,
     model: Annotated[str | None, typer.Option(help="Plan for this model.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Cost at the batch price (flashgen run --batch).")
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -102,6 +109,7 @@ def plan(
             courses_dir=courses_dir,
             output_dir=output_dir,
             cache_dir=cache_dir,
+            batch=True if batch else None,
         )
         result = make_plan(settings, find_lectures(settings, course), lectures or [])
         if as_json:
@@ -137,6 +145,7 @@ def plan(
             highlight=False,
         )
         price = f"${result.cost_usd:.4f}" if result.price_known else "unknown (no price for model)"
+        price += " at the batch price" if result.batch else ""
         console.print(f"estimated cost: {price}; no provider was called", highlight=False)
 
 

@@ -169,6 +169,50 @@ def run(
             "(without it, this run stops at once with an error).",
         ),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Send requests to the provider's batch API: half the price, results within "
+            "a day, two waves (cards, then quizzes). Resumable: run the same command again "
+            "after a stop. Anthropic, OpenAI and Gemini. [env FLASHGEN_BATCH]",
+        ),
+    ] = False,
+    batch_fallback: Annotated[
+        str | None,
+        typer.Option(
+            "--batch-fallback",
+            metavar="next|live",
+            help="Batch requests that errored, expired or were canceled: in the next batch "
+            "(next), or as normal calls at the normal price (live). [default: next]",
+        ),
+    ] = None,
+    batch_no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--batch-no-wait",
+            help="With --batch: submit, then exit 0 without waiting; the same command "
+            "again collects the results (flashgen status lists batches in flight).",
+        ),
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Run shard I of N (a CI matrix): a stable share of the lectures, chosen by a "
+            "digest of each lecture's id; --rpm/--itpm/--otpm are divided by N. Course-wide "
+            "dedupe waits for --merge.",
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="After shards (their output folders copied into one): generate nothing; "
+            "remove near-duplicates across lectures and write the course's report.",
+        ),
+    ] = False,
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
     cache_dir: CacheDir = None,
@@ -198,14 +242,27 @@ def run(
             itpm=itpm,
             otpm=otpm,
             hedge=hedge,
+            batch=True if batch else None,
+            batch_fallback=batch_fallback,
+            batch_wait=False if batch_no_wait else None,
         )
         from flashgen.run.runner import RunOptions
+        from flashgen.run.shards import parse_shard
 
+        if merge and (shard or lectures):
+            from flashgen.errors import UsageError
+
+            raise UsageError(
+                "--merge takes the whole course: no --shard and no lecture names",
+                f"run the shards first, then: flashgen run {course} --merge",
+            )
         options = RunOptions(
             lectures or [],
             force=force,
             retry_failed=retry_failed,
             regenerate_rejected=regenerate_rejected,
+            shard=parse_shard(shard) if shard else None,
+            merge=merge,
         )
         raise typer.Exit(_locked_run(settings, course, options, report, plain, wait))
 
@@ -244,9 +301,12 @@ def _run(
     control = RunControl()
     display = PlainProgress(console) if plain or not console.is_terminal else LiveProgress(console)
     failure: FlashgenError | None = None
+    left: list[str] = []
     try:
         with display, _as_flashgen_errors():
-            asyncio.run(run_course(settings, scan, options, fan_out(summary, display), control))
+            left = asyncio.run(
+                run_course(settings, scan, options, fan_out(summary, display), control)
+            )
     except (KeyboardInterrupt, asyncio.CancelledError):
         # Before the run's own handlers were installed, or a second signal cancelled the run.
         control.stopping = True
@@ -261,6 +321,9 @@ def _run(
     console.print(f"output: {settings.output_dir / course_id}   {saved}")
     if failure is not None:
         raise failure
+    if left:  # --batch-no-wait: submitted, as asked; a rerun collects
+        console.print(f"batches running: {', '.join(left)}; run the same command to collect")
+        return EXIT_OK
     if summary.interrupted:
         console.print("[yellow]interrupted[/]: finished lectures are saved; run again to resume")
         return EXIT_INTERRUPTED

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
+from flashgen.providers.base import (
+    Completion,
+    CompletionRequest,
+    Message,
+    RateLimitHints,
+    StopReason,
+)
 from flashgen.providers.common import (
     AdapterBase,
     AdapterConfig,
@@ -63,6 +69,10 @@ class AnthropicProvider(AdapterBase):
 
     async def _complete(self, request: CompletionRequest) -> Completion:
         message, headers = await self._send(request)
+        return self._completion(message, parse_rate_limit_headers(headers))
+
+    def _completion(self, message: AnthropicMessage, limits: RateLimitHints) -> Completion:
+        """A Messages API reply (live, or one result of a batch) in flashgen's terms."""
         usage = message.usage
         if usage is None or message.content is None:
             raise UnreadableResponse("no usage or content")
@@ -81,7 +91,7 @@ class AnthropicProvider(AdapterBase):
             ),
             model=message.model,
             stop_reason=_STOP_REASONS.get(message.stop_reason or "", "other"),
-            rate_limits=parse_rate_limit_headers(headers),
+            rate_limits=limits,
         )
 
     async def aclose(self) -> None:
@@ -95,7 +105,7 @@ class AnthropicProvider(AdapterBase):
             max_tokens=request.max_tokens,
             system=request.system or omit,
             messages=message_params(request, min_cache_tokens(self.name, self.model)),
-            output_config=_output_config(request.json_schema) or omit,
+            output_config=output_config(request.json_schema) or omit,
         )
         return await raw.parse(), raw.headers
 
@@ -142,7 +152,7 @@ def _turn(turn: Message, blocks: list[TextBlockParam]) -> MessageParam:
     return {"role": "assistant", "content": list(blocks)}
 
 
-def _output_config(schema: dict[str, Any] | None) -> OutputConfigParam | None:
+def output_config(schema: dict[str, Any] | None) -> OutputConfigParam | None:
     if schema is None:
         return None
     from anthropic import transform_schema

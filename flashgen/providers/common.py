@@ -117,6 +117,8 @@ class AdapterBase(ABC):
 
     name: str
     key_variable: str
+    # Batch adapters price their replies at the batch price (``batch_discount``).
+    batch_price: bool = False
 
     def __init__(self, config: AdapterConfig, *, resolved_base_url: str) -> None:
         self.model = config.model
@@ -173,7 +175,9 @@ class AdapterBase(ABC):
             cached_tokens=cached_tokens,
             thinking_tokens=thinking_tokens,
         )
-        return tokens.model_copy(update={"cost_usd": self._prices.cost(self.model, tokens)})
+        return tokens.model_copy(
+            update={"cost_usd": self._prices.cost(self.model, tokens, batch=self.batch_price)}
+        )
 
 
 # --- running an SDK call ----------------------------------------------------------------------

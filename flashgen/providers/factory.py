@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from pydantic import SecretStr
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, MissingApiKey
 from flashgen.providers.base import Provider
+from flashgen.providers.batch import BatchApi
 from flashgen.providers.common import AdapterConfig
 from flashgen.providers.pricing import PriceTable
 from flashgen.providers.registry import PROVIDERS, ProviderEntry
@@ -76,6 +77,24 @@ def choose_provider(settings: Settings) -> tuple[str, str]:
 
 def build_provider(name: str, settings: Settings, prices: PriceTable) -> Provider:
     """The adapter for ``name`` with one SDK client, configured from ``settings``."""
+    provider: Provider = _build(name, settings, prices, _entry(name).adapter)
+    return provider
+
+
+def build_batch_api(name: str, settings: Settings, prices: PriceTable) -> BatchApi:
+    """The batch API adapter for ``name`` (``--batch``), with its own SDK client."""
+    entry = _entry(name)
+    if not entry.batch_adapter:
+        supported = [e.name for e in PROVIDERS.values() if e.batch_adapter]
+        raise ConfigError(
+            f"--batch is not available for {entry.label} yet",
+            hint=f"use --provider {_or(supported)} with --batch, or run without --batch",
+        )
+    api: BatchApi = _build(name, settings, prices, entry.batch_adapter)
+    return api
+
+
+def _build(name: str, settings: Settings, prices: PriceTable, adapter_path: str) -> Any:
     entry = _entry(name)
     if not _usable(name, settings):
         raise _missing_key(name)
@@ -88,9 +107,8 @@ def build_provider(name: str, settings: Settings, prices: PriceTable) -> Provide
         api_key=_api_key(name, settings),
         thinking_budget=entry.thinking_budget(model, settings.gemini_thinking_budget),
     )
-    module, _, adapter = entry.adapter.partition(":")
-    provider: Provider = getattr(importlib.import_module(module), adapter)(config)
-    return provider
+    module, _, adapter = adapter_path.partition(":")
+    return getattr(importlib.import_module(module), adapter)(config)
 
 
 def describe_providers(settings: Settings) -> list[ProviderStatus]:

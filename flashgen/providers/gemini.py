@@ -20,7 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
+from flashgen.providers.base import (
+    Completion,
+    CompletionRequest,
+    Message,
+    RateLimitHints,
+    StopReason,
+)
 from flashgen.providers.common import (
     AdapterBase,
     AdapterConfig,
@@ -67,14 +73,24 @@ class GeminiProvider(AdapterBase):
         super().__init__(config, resolved_base_url=options.base_url or DEFAULT_BASE_URL)
 
     async def _complete(self, request: CompletionRequest) -> Completion:
-        response = await self._send(request)
+        response = await self._client.models.generate_content(
+            model=self.model, contents=contents(request), config=self._config(request)
+        )
+        http = response.sdk_http_response
+        return self._completion(
+            response, parse_rate_limit_headers((http.headers if http else None) or {})
+        )
+
+    def _completion(
+        self, response: types.GenerateContentResponse, limits: RateLimitHints
+    ) -> Completion:
+        """A generateContent reply (live, or one result of a batch) in flashgen's terms."""
         # No candidates is a legitimate answer only when the prompt itself was blocked.
         if not response.candidates and response.prompt_feedback is None:
             raise UnreadableResponse("no candidates and no prompt feedback")
         usage = response.usage_metadata
         thinking = (usage.thoughts_token_count or 0) if usage else 0
         candidate = response.candidates[0] if response.candidates else None
-        http = response.sdk_http_response
         return Completion(
             text=response.text or "",
             usage=self._usage(
@@ -86,26 +102,23 @@ class GeminiProvider(AdapterBase):
             ),
             model=response.model_version or self.model,
             stop_reason=_stop_reason(candidate.finish_reason if candidate else None),
-            rate_limits=parse_rate_limit_headers((http.headers if http else None) or {}),
+            rate_limits=limits,
         )
 
     async def aclose(self) -> None:
         await self._client.aclose()
         await self._http.aclose()
 
-    async def _send(self, request: CompletionRequest) -> types.GenerateContentResponse:
+    def _config(self, request: CompletionRequest) -> types.GenerateContentConfig:
         from google.genai import types
 
-        config = types.GenerateContentConfig(
+        return types.GenerateContentConfig(
             system_instruction=request.system or None,
             temperature=request.temperature,
             max_output_tokens=request.max_tokens + thinking_room(self._thinking_budget),
             thinking_config=types.ThinkingConfig(thinking_budget=self._thinking_budget),
             response_mime_type=_JSON if request.json_schema is not None else None,
             response_json_schema=request.json_schema,
-        )
-        return await self._client.models.generate_content(
-            model=self.model, contents=[_content(turn) for turn in request.messages], config=config
         )
 
     def _error_kinds(self) -> ErrorKinds:
@@ -134,6 +147,10 @@ class GeminiProvider(AdapterBase):
             daily_quota=google_daily_quota(body),
             bad_key=google_bad_key(body),
         )
+
+
+def contents(request: CompletionRequest) -> list[types.Content]:
+    return [_content(turn) for turn in request.messages]
 
 
 def _content(turn: Message) -> types.Content:

@@ -20,7 +20,13 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flashgen.providers.base import Completion, CompletionRequest, Message, StopReason
+from flashgen.providers.base import (
+    Completion,
+    CompletionRequest,
+    Message,
+    RateLimitHints,
+    StopReason,
+)
 from flashgen.providers.common import (
     AdapterBase,
     AdapterConfig,
@@ -33,10 +39,12 @@ from flashgen.providers.common import (
 from flashgen.providers.headers import parse_rate_limit_headers
 
 if TYPE_CHECKING:
-    import httpx2
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
     from openai.types.chat.chat_completion import Choice
-    from openai.types.chat.completion_create_params import ResponseFormat
+    from openai.types.chat.completion_create_params import (
+        CompletionCreateParamsNonStreaming,
+        ResponseFormat,
+    )
 
 KEY_VARIABLE = "OPENAI_API_KEY"
 # Local servers ignore the key, but the SDK refuses to start without one.
@@ -67,7 +75,11 @@ class OpenAIProvider(AdapterBase):
         super().__init__(config, resolved_base_url=str(self._client.base_url))
 
     async def _complete(self, request: CompletionRequest) -> Completion:
-        completion, headers = await self._send(request)
+        raw = await self._client.chat.completions.with_raw_response.create(**self._params(request))
+        return self._completion(raw.parse(), parse_rate_limit_headers(raw.headers))
+
+    def _completion(self, completion: ChatCompletion, limits: RateLimitHints) -> Completion:
+        """A Chat Completions reply (live, or one result of a batch) in flashgen's terms."""
         if not completion.choices:
             raise UnreadableResponse("no choices")
         choice = completion.choices[0]
@@ -84,26 +96,30 @@ class OpenAIProvider(AdapterBase):
             ),
             model=completion.model or self.model,
             stop_reason=_stop_reason(choice),
-            rate_limits=parse_rate_limit_headers(headers),
+            rate_limits=limits,
         )
 
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _send(self, request: CompletionRequest) -> tuple[ChatCompletion, httpx2.Headers]:
-        from openai import omit
-
-        official = self._official_api
-        raw = await self._client.chat.completions.with_raw_response.create(
-            model=self.model,
-            messages=_messages(request),
-            temperature=omit if _NO_TEMPERATURE.match(self.model) else request.temperature,
-            response_format=_response_format(request) or omit,
-            max_completion_tokens=request.max_tokens if official else omit,
-            max_tokens=omit if official else request.max_tokens,
-            prompt_cache_key=request.cache_key or omit,
-        )
-        return raw.parse(), raw.headers
+    def _params(self, request: CompletionRequest) -> CompletionCreateParamsNonStreaming:
+        """The Chat Completions body: a live call's arguments, a batch line's ``body``."""
+        params: CompletionCreateParamsNonStreaming = {
+            "model": self.model,
+            "messages": _messages(request),
+        }
+        if not _NO_TEMPERATURE.match(self.model):
+            params["temperature"] = request.temperature
+        response_format = _response_format(request)
+        if response_format is not None:
+            params["response_format"] = response_format
+        if self._official_api:
+            params["max_completion_tokens"] = request.max_tokens
+        else:
+            params["max_tokens"] = request.max_tokens
+        if request.cache_key:
+            params["prompt_cache_key"] = request.cache_key
+        return params
 
     def _error_kinds(self) -> ErrorKinds:
         import openai

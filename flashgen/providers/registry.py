@@ -29,6 +29,7 @@ class ProviderEntry:
     sdk_base_url: str
     keyless_with_base_url: bool = False  # a local compatible server needs no key
     thinking_budget: Callable[[str, int | None], int] = _no_thinking
+    batch_adapter: str = ""  # "module:Class" of its batch API adapter; "" while there is none
 
     @property
     def key_variables(self) -> tuple[str, ...]:
@@ -42,6 +43,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="anthropic",
             label="Anthropic",
             adapter="flashgen.providers.anthropic:AnthropicProvider",
+            batch_adapter="flashgen.providers.anthropic_batch:AnthropicBatches",
             default_model="claude-sonnet-4-6",
             keys=(("anthropic_api_key", "ANTHROPIC_API_KEY"),),
             base_url=("anthropic_base_url", "ANTHROPIC_BASE_URL"),
@@ -51,6 +53,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="gemini",
             label="Gemini",
             adapter="flashgen.providers.gemini:GeminiProvider",
+            batch_adapter="flashgen.providers.gemini_batch:GeminiBatches",
             default_model="gemini-2.5-flash",
             keys=(("gemini_api_key", "GEMINI_API_KEY"), ("google_api_key", "GOOGLE_API_KEY")),
             base_url=("gemini_base_url", "GOOGLE_GEMINI_BASE_URL"),
@@ -61,6 +64,7 @@ PROVIDERS: Final[Mapping[str, ProviderEntry]] = {
             name="openai",
             label="OpenAI",
             adapter="flashgen.providers.openai:OpenAIProvider",
+            batch_adapter="flashgen.providers.openai_batch:OpenAIBatches",
             default_model="gpt-4.1-mini",
             keys=(("openai_api_key", "OPENAI_API_KEY"),),
             base_url=("openai_base_url", "OPENAI_BASE_URL"),

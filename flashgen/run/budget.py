@@ -32,18 +32,22 @@ class Budget:
         self.committed_usd = 0.0
         self.refused = 0
 
-    def most(self, request: CompletionRequest) -> float:
+    def most(self, request: CompletionRequest, batch: bool = False) -> float:
         """The most ``request`` can cost: its estimated input (schema included), all of its
-        ``max_tokens`` and the thinking budget."""
+        ``max_tokens`` and the thinking budget (at the batch price for a batch request)."""
         output = request.max_tokens + self.thinking_tokens
         usage = Usage(input_tokens=request_tokens(request), output_tokens=output)
-        return self.prices.cost(self.model, usage)
+        return self.prices.cost(self.model, usage, batch=batch)
 
     def guard(self, provider: Provider) -> Provider:
         return WrappedProvider(provider, self.track)
 
-    async def track(self, provider: Provider, request: CompletionRequest) -> Completion:
-        charge = self.most(request)
+    async def track(
+        self, provider: Provider, request: CompletionRequest, *, batch: bool = False
+    ) -> Completion:
+        """Charge ``request`` its most, or refuse it; settle with its real cost. ``batch``: it
+        goes in a provider batch (``--batch``), priced with the batch discount."""
+        charge = self.most(request, batch)
         if self.spent_usd + self.committed_usd + charge > self.limit_usd:
             self.refused += 1
             raise BudgetExceeded(

@@ -62,10 +62,13 @@ class Coordinator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         regenerate_rejected: bool = False,
         course_lectures: Sequence[str] | None = None,
+        course_dedupe: bool = True,
     ) -> None:
         self.store = store
         # The course's lectures now; output folders of others are orphaned and left alone.
         self.course_lectures = None if course_lectures is None else set(course_lectures)
+        # Off in a shard (--shard): it needs every lecture's files, so the merge step runs it.
+        self.course_dedupe = course_dedupe
         self.emit = emit
         self.sequential = sequential
         self.levels = tuple(levels)
@@ -99,8 +102,10 @@ class Coordinator:
             [self._run_lecture(rank, lecture) for rank, lecture in enumerate(lectures)]
         )
         current = [i for i in self.store.lecture_ids() if known is None or i in known]
-        for lecture_id in dedupe_course(self.store, current, self.files.reviews.protected(current)):
-            self.files.announce_files(lecture_id)
+        if self.course_dedupe:
+            protected = self.files.reviews.protected(current)
+            for lecture_id in dedupe_course(self.store, current, protected):
+                self.files.announce_files(lecture_id)
         self.files.save_reviews(current)
         return outcomes
 

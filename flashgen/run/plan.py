@@ -98,6 +98,7 @@ class Plan:
     lectures: list[LecturePlan] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     cost_usd: float = 0.0
+    batch: bool = False  # cost_usd at the batch price (plan --batch)
 
     def total(self, name: str) -> int:
         return sum(int(getattr(lecture, name)) for lecture in self.lectures)
@@ -124,6 +125,7 @@ class Plan:
             "model": self.model,
             "price_known": self.price_known,
             "cost_usd": round(self.cost_usd, 4),
+            "batch": self.batch,
             "totals": totals,
             "lectures": [asdict(lecture) for lecture in self.lectures],
             "skipped_lectures": self.skipped,
@@ -185,7 +187,8 @@ def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Pl
             output_tokens=plan.total("output_tokens") + plan.total("thinking_tokens"),
             cached_tokens=plan.total("cached_tokens"),
         )
-        plan.cost_usd = prices.cost(model, usage)
+        plan.cost_usd = prices.cost(model, usage, batch=settings.batch)
+        plan.batch = settings.batch
     return plan
 
 

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from flashgen.config import Settings
 from flashgen.errors import ConfigError, LectureSkipped, UsageError
@@ -25,18 +26,23 @@ from flashgen.ingest.cleaning import clean_blocks
 from flashgen.ingest.discovery import LectureScan, load_course, scan_lectures, select_lectures
 from flashgen.ingest.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Chunk, Lecture
+from flashgen.output.batch_state import BATCH_FILE, BatchState
 from flashgen.output.cache import TaskCache
 from flashgen.output.status import is_up_to_date
 from flashgen.output.store import OutputStore
 from flashgen.providers.estimate import thinking_tokens
+from flashgen.providers.pricing import PriceTable
 from flashgen.run.assemble import PreparedLecture
+from flashgen.run.batch import BatchComplete, BatchOptions
 from flashgen.run.budget import Budget
 from flashgen.run.coordinator import Coordinator
 from flashgen.run.gc_tuning import fewer_collections
 from flashgen.run.interrupt import RunControl
+from flashgen.run.merge import merge_course
 from flashgen.run.policies import DeadlinePolicy, HedgePolicy, OverloadPolicy, RetryPolicy
 from flashgen.run.ratelimit import RateLimits
 from flashgen.run.scheduler import Scheduler
+from flashgen.run.shards import Shard, lectures_of, output_clock, shard_settings
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class RunOptions:
     force: bool = False
     retry_failed: bool = False
     regenerate_rejected: bool = False
+    shard: Shard | None = None  # --shard I/N: only this share of the lectures, no course dedupe
+    merge: bool = False  # --merge: no generation; course-wide dedupe and report of shards' files
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class ChosenGenerator:
     reason: str
     budget: Budget | None = None
     scheduler: Scheduler | None = None
+    batch: BatchComplete | None = None
 
 
 def find_lectures(settings: Settings, course_id: str) -> LectureScan:
@@ -100,7 +109,10 @@ def prepare(
         if skipped.reason != "hidden":
             emit(Notice(f"{skipped.name}: not a lecture ({skipped.reason})"))
     prepared = []
-    for lecture in select_lectures(scan, list(options.names)):
+    chosen = select_lectures(scan, list(options.names))
+    if options.shard is not None:
+        chosen = lectures_of(options.shard, chosen)
+    for lecture in chosen:
         try:
             digest = file_digest(lecture)
             if (
@@ -180,12 +192,15 @@ async def open_generator(
     from flashgen.providers.factory import build_provider, choose_provider
 
     name, reason = choose_provider(settings)
+    if name == "offline" and settings.batch:
+        raise UsageError(
+            f"--batch sends requests to a provider's batch API, and this run has none ({reason})",
+            "choose one with --provider anthropic and set its API key",
+        )
     if name == "offline":
         chunks = course_chunks(settings, scan, lectures) if scan is not None else None
         yield ChosenGenerator(offline_generator(settings, chunks), reason)
         return
-    from flashgen.providers.pricing import PriceTable
-
     prices = PriceTable.load(settings.prices_file)
     provider = build_provider(name, settings, prices)
     guarded = control.guard(provider)
@@ -214,11 +229,46 @@ async def open_generator(
     )
     # A stop request drops every queued call and every retry wait at once.
     control.on_stop(lambda: scheduler.stop(control.interrupted))
-    generator = llm_generator(settings, name, provider.model, scheduler.complete)
+    batch = None
     try:
-        yield ChosenGenerator(generator, reason, budget, scheduler)
+        if settings.batch:
+            batch = open_batches(settings, name, prices, emit, control, scheduler, budget)
+        complete = batch.complete if batch is not None else scheduler.complete
+        generator = llm_generator(settings, name, provider.model, complete)
+        yield ChosenGenerator(generator, reason, budget, scheduler, batch)
     finally:
+        if batch is not None:
+            await batch.aclose()
         await provider.aclose()
+
+
+def open_batches(
+    settings: Settings,
+    name: str,
+    prices: PriceTable,
+    emit: Listener,
+    control: RunControl,
+    scheduler: Scheduler,
+    budget: Budget | None,
+) -> BatchComplete:
+    """``--batch``: the provider's batch API, the batch state beside the task cache, and live
+    calls through the scheduler for ``--batch-fallback live``."""
+    from flashgen.providers.factory import build_batch_api
+
+    options = BatchOptions(
+        live_fallback=settings.batch_fallback == "live",
+        wait=settings.batch_wait,
+        poll_seconds=settings.batch_poll_seconds,
+        settle_seconds=settings.batch_settle_seconds,
+    )
+    live = scheduler.complete if options.live_fallback else None
+    api = build_batch_api(name, settings, prices)
+    state = BatchState(batch_state_path(settings))
+    return BatchComplete(api, state, emit, control, options, live, budget)
+
+
+def batch_state_path(settings: Settings) -> Path:
+    return settings.cache_path.with_name(BATCH_FILE)
 
 
 async def run_course(
@@ -227,12 +277,23 @@ async def run_course(
     options: RunOptions,
     emit: Listener,
     control: RunControl | None = None,
-) -> None:
-    """Everything ``flashgen run`` does between parsing its arguments and the summary."""
+) -> list[str]:
+    """Everything ``flashgen run`` does between parsing its arguments and the summary; the ids
+    of the batches left running (``--batch-no-wait``), if any."""
+    left: list[str] = []
     control = control or RunControl()
     store = OutputStore(settings.output_dir, scan.course.id)
     check_writable(store)
+    output_clock()  # a malformed SOURCE_DATE_EPOCH fails before any work
+    if options.merge:
+        merge_course(scan, store, emit)
+        return left
+    said = ""
+    if options.shard is not None:
+        settings, said = shard_settings(settings, options.shard)
     lectures = prepare(settings, scan, options, store, emit)
+    if said:
+        emit(Notice(f"{said}; {len(lectures)} of the course's {len(scan.lectures)} lectures"))
     cache = TaskCache(settings.cache_path)
     try:
         async with open_generator(settings, control, emit, scan, lectures) as chosen:
@@ -250,6 +311,8 @@ async def run_course(
                 control=control,
                 regenerate_rejected=options.regenerate_rejected,
                 course_lectures=[lecture.id for lecture in scan.lectures],
+                clock=output_clock,
+                course_dedupe=options.shard is None,
             )
             with control.signals_handled(), fewer_collections():
                 await coordinator.run(lectures)
@@ -261,6 +324,16 @@ async def run_course(
                         "validated result is saved and a rerun continues from there"
                     )
                 )
+            if chosen.batch is not None and chosen.batch.left:
+                left = sorted(set(chosen.batch.left))
+                emit(
+                    Notice(
+                        f"submitted; {len(left)} batch(es) still running ({', '.join(left)}): "
+                        "run the same command again to collect the results (flashgen status "
+                        "lists batches in flight)"
+                    )
+                )
+                return left
             if chosen.budget is not None and chosen.budget.refused:
                 emit(
                     Notice(
@@ -273,3 +346,4 @@ async def run_course(
         cache.close()
     if control.stopping:
         emit(Notice("interrupted: every validated result is saved; run again to finish"))
+    return left

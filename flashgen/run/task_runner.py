@@ -19,7 +19,7 @@ from flashgen.models import Course, FailedTask, Flashcard, QuizQuestion
 from flashgen.output.cache import TaskCache
 from flashgen.run.budget import BudgetExceeded
 from flashgen.run.interrupt import Interrupted, RunControl
-from flashgen.run.tasks import TaskSpec
+from flashgen.run.tasks import RUNNING_TASK, TaskSpec
 
 T = TypeVar("T")
 _QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
@@ -91,6 +91,7 @@ class TaskRunner:
             return None, TaskResult(spec.id, ok=False, error=reason)
         self.emit(update)
         started = time.perf_counter()
+        running = RUNNING_TASK.set(spec.id)
         try:
             result = await work()
         except (Interrupted, BudgetExceeded) as exc:
@@ -111,6 +112,8 @@ class TaskRunner:
                 traceback=traceback.format_exc(),
             )
             return None, self._ended(failed, started, None)
+        finally:
+            RUNNING_TASK.reset(running)
         if self.cache is not None:
             self.cache.put(spec.cache_key, spec.kind.value, spec.id, result.items)
         self.emit(

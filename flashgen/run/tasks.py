@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,9 @@ from flashgen.generate.validation import dedupe_cards
 from flashgen.models import Chunk, Course, Flashcard, TaskKind
 from flashgen.output.cache import TaskKeys
 from flashgen.providers.base import Priority
+
+# The id of the task whose generator call is running (for the batch state's custom_id -> task).
+RUNNING_TASK: ContextVar[str] = ContextVar("flashgen_running_task", default="")
 
 # Scheduler priorities (smaller is served first), a pipeline one lecture deep: lecture r's quiz
 # calls are (r, level, chunk, group) and lecture r's flashcard calls are (r - 1, -1, chunk), just
