@@ -16,9 +16,10 @@ from flashgen.models import (
 )
 
 
-def test_canonical_order_is_the_union_order() -> None:
-    # The mix breaks allocation ties and hands out types in this order: moving one changes ids.
-    assert QUESTION_TYPES == (
+def test_existing_types_keep_their_order() -> None:
+    # The mix breaks allocation ties and hands out types in this order: moving one reshuffles
+    # which card gets which type, so a new type goes after these.
+    assert QUESTION_TYPES[:6] == (
         "mcq",
         "mca",
         "true_false",
