@@ -79,6 +79,7 @@ class GatedGenerator:
     identity: ClassVar[dict[str, str]] = {"generator": "gated"}
     quiz_group_size = None
     questions_per_card = 1
+    sizing = None
 
     def __init__(self) -> None:
         self.fast_quiz_started = asyncio.Event()
