@@ -25,7 +25,7 @@ from flashgen.providers.base import CompletionRequest
 
 COURSE = Course(id="bio", path=Path("bio"), name="Biology", code="BIO 1", textbook="Alberts")
 CTX = GenerationContext(COURSE, "lec-1", "English")
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def llm(**options: object) -> LLMGenerator:

@@ -30,7 +30,7 @@ from flashgen.run.scheduler import Scheduler
 from flashgen.run.tasks import group_sizes
 from tests.fakes import FakeProvider, card_json, prompt_reply
 
-SAMPLE = Path(__file__).parents[1] / "courses"
+SAMPLE = Path(__file__).parents[2] / "courses"
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
