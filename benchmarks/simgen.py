@@ -32,6 +32,7 @@ from flashgen.models import (
     Flashcard,
     QuizQuestion,
     RelevanceScore,
+    TaskKind,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
 from flashgen.providers.estimate import OutputAllowance
@@ -64,6 +65,7 @@ class SimGenerator:
         self.allowance = OutputAllowance(self.max_tokens)
         self.quiz_group_size = _DEFAULTS.quiz_group_size
         self.questions_per_card = _DEFAULTS.questions_per_card
+        self.sizing = None  # flashgen plan does not size simulated requests
         self.cpu_seconds = 0.0
 
     @property
@@ -71,7 +73,7 @@ class SimGenerator:
         return {"generator": "sim"}
 
     async def _ask(
-        self, prompt: str, kind: str, items: int, priority: Priority
+        self, prompt: str, kind: TaskKind, items: int, priority: Priority
     ) -> tuple[Completion, int]:
         """One request for ``items`` items, asked again with a bigger ``max_tokens`` while the
         reply is cut off below the cap (as LLMGenerator does); the completion and the calls."""
@@ -83,7 +85,7 @@ class SimGenerator:
                 messages=(Message("user", prompt),),
                 max_tokens=max_tokens,
                 temperature=0.3,
-                schema_name=f"sim-{kind}",
+                schema_name=f"sim-{kind.envelope}",
             )
             completion = await self._complete(request, priority)
             calls += 1
@@ -96,7 +98,9 @@ class SimGenerator:
             f"Lecture: {ctx.lecture_id}, part {chunk.index + 1}\n"
             f"Write {CARDS_PER_CHUNK} flashcards.\n<content>\n{chunk.text}"
         )
-        completion, calls = await self._ask(prompt, "flashcards", CARDS_PER_CHUNK, ctx.priority)
+        completion, calls = await self._ask(
+            prompt, TaskKind.FLASHCARDS, CARDS_PER_CHUNK, ctx.priority
+        )
         started = time.process_time()
         cards = [_card(ctx.lecture_id, chunk.index, n) for n in range(CARDS_PER_CHUNK)]
         self.cpu_seconds += time.process_time() - started
@@ -114,7 +118,7 @@ class SimGenerator:
         self.cpu_seconds += time.process_time() - started
         asked = _DEFAULTS.questions_asked(len(cards))
         prompt = f"Level {level}. Write exactly {asked} questions from these flashcards:\n{lines}"
-        completion, calls = await self._ask(prompt, "questions", asked, ctx.priority)
+        completion, calls = await self._ask(prompt, TaskKind.QUIZ, asked, ctx.priority)
         started = time.process_time()
         count = len(cards) * self.questions_per_card
         questions: list[QuizQuestion] = [

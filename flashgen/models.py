@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -228,7 +229,20 @@ def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-class MatchingQuestion(QuestionBase):
+class PairedQuestion(QuestionBase):
+    """A question every exporter can show as prompts to match with answers: a type built on
+    this base exports to CSV, GIFT and QTI without touching them."""
+
+    # How the type becomes pairs, for formats without the type itself (an export warning says
+    # so); None when the pairs are the question, as in matching.
+    pairs_note: ClassVar[str | None] = None
+
+    @abstractmethod
+    def match_pairs(self) -> list[tuple[str, str]]:
+        """(prompt, answer) pairs, in the order a student sees the prompts."""
+
+
+class MatchingQuestion(PairedQuestion):
     type: Literal["matching"]
     pairs: list[MatchPair] = Field(min_length=2)
 
@@ -240,11 +254,15 @@ class MatchingQuestion(QuestionBase):
             raise ValueError("matching pairs must be one-to-one (no repeated left or right side)")
         return self
 
+    def match_pairs(self) -> list[tuple[str, str]]:
+        return [(pair.left, pair.right) for pair in self.pairs]
 
-class CategorizationQuestion(QuestionBase):
+
+class CategorizationQuestion(PairedQuestion):
     """``categories`` maps each category name to the items that belong in it."""
 
     type: Literal["categorization"]
+    pairs_note: ClassVar[str | None] = "item -> category"
     categories: dict[str, list[str]] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -256,6 +274,11 @@ class CategorizationQuestion(QuestionBase):
             raise ValueError("an item belongs to exactly one category")
         return self
 
+    def match_pairs(self) -> list[tuple[str, str]]:
+        pairs = [(item, name) for name, items in self.categories.items() for item in items]
+        # Listed category by category, the prompts would give the grouping away.
+        return sorted(pairs, key=lambda pair: pair[0].casefold())
+
 
 QuizQuestion = Annotated[
     ChoiceQuestion
@@ -265,6 +288,12 @@ QuizQuestion = Annotated[
     | CategorizationQuestion,
     Field(discriminator="type"),
 ]
+# The question types in their canonical order (the mix breaks ties and hands out types in it),
+# read from the union above: a new type is declared by its model and its place there.
+QUESTION_MODELS: tuple[type[QuestionBase], ...] = get_args(get_args(QuizQuestion)[0])
+QUESTION_TYPES: tuple[str, ...] = tuple(
+    name for model in QUESTION_MODELS for name in get_args(model.model_fields["type"].annotation)
+)
 
 
 # --- accounting ----------------------------------------------------------------------------------

@@ -19,19 +19,23 @@ def all_modules() -> list[str]:
     return sorted(["flashgen", *(i.name for i in found if i.name != "flashgen.__main__")])
 
 
+def _flashgen_modules() -> list[str]:
+    return [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]
+
+
 @pytest.mark.parametrize("name", all_modules())
-def test_every_module_imports_on_its_own(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A fresh import of flashgen for this module alone: sys.modules without any flashgen module
-    # (monkeypatch puts the originals back, so other tests keep the classes they imported).
-    originals = [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]
-    for loaded in originals:
-        monkeypatch.delitem(sys.modules, loaded)
-    importlib.import_module(name)
-    # Nor do later tests get this import's copies of modules not loaded before it (their
-    # classes would differ from the originals', and isinstance checks between the two fail).
-    for fresh in [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]:
-        if fresh not in originals:
+def test_every_module_imports_on_its_own(name: str) -> None:
+    # A fresh import of flashgen for this module alone: sys.modules without any flashgen module.
+    # Afterwards every fresh module goes and the originals come back: a fresh module left
+    # behind (one no earlier test had imported) would hold other classes than the rest, and a
+    # later test's isinstance and validation would fail on them.
+    originals = {m: sys.modules.pop(m) for m in _flashgen_modules()}
+    try:
+        importlib.import_module(name)
+    finally:
+        for fresh in _flashgen_modules():
             del sys.modules[fresh]
+        sys.modules.update(originals)
 
 
 def test_the_stages_are_subpackages() -> None:

@@ -98,8 +98,10 @@ def run(
     question_types: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated: mcq, mca, true_false, fill_in_blank, matching, "
-            "categorization. [default: mcq,mca]"
+            # Not listed here: the names live with the question models, which this module does
+            # not import (startup time); a wrong name is answered with the full list.
+            help="Comma-separated question types, e.g. mcq,mca,true_false,matching "
+            "(a wrong name lists them all). [default: mcq,mca]"
         ),
     ] = None,
     questions_per_card: Annotated[

@@ -21,13 +21,12 @@ from pathlib import Path
 
 from flashgen.export.base import ExportResult
 from flashgen.export.reader import CourseOutput
-from flashgen.export.render import clean, match_pairs, to_html
+from flashgen.export.render import clean, paired_warnings, to_html
 from flashgen.models import (
     BLANK,
-    CategorizationQuestion,
     ChoiceQuestion,
     FillInBlankQuestion,
-    MatchingQuestion,
+    PairedQuestion,
     QuizQuestion,
     TrueFalseQuestion,
 )
@@ -44,23 +43,17 @@ def escape(text: str) -> str:
 
 def write_gift(course: CourseOutput, path: Path, result: ExportResult) -> None:
     blocks = [f"// {' '.join(clean(course.name).split())}: quizzes exported by flashgen"]
-    converted = 0
+    exported: list[QuizQuestion] = []
     for lecture in course.lectures:
         quizzes = [(level, quiz) for level, quiz in lecture.quizzes.items() if quiz.questions]
         for level, quiz in quizzes:
             blocks.append(f"$CATEGORY: {category_path(course.id, lecture.id, f'Level {level}')}")
-            for question in quiz.questions:
-                blocks.append(question_block(question))
-                if isinstance(question, CategorizationQuestion):
-                    converted += 1
+            blocks.extend(question_block(question) for question in quiz.questions)
+            exported.extend(quiz.questions)
             result.questions += len(quiz.questions)
         if quizzes:
             result.lectures += 1
-    if converted:
-        result.warnings.append(
-            f"{converted} categorization question(s) exported as matching questions "
-            "(item -> category): GIFT has no categorization type"
-        )
+    result.warnings.extend(paired_warnings(exported, "GIFT has"))
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
@@ -79,14 +72,14 @@ def question_block(question: QuizQuestion) -> str:
 
 
 def _answer_lines(
-    question: ChoiceQuestion | TrueFalseQuestion | MatchingQuestion | CategorizationQuestion,
+    question: ChoiceQuestion | TrueFalseQuestion | PairedQuestion,
 ) -> list[str]:
     if isinstance(question, ChoiceQuestion):
         return _choices(question)
     if isinstance(question, TrueFalseQuestion):
         return ["TRUE" if question.correct_answer else "FALSE"]
     # The prompt is HTML-escaped, so the first literal "->" is always the separator.
-    return [f"={_html(left)} -> {_plain(right)}" for left, right in match_pairs(question)]
+    return [f"={_html(left)} -> {_plain(right)}" for left, right in question.match_pairs()]
 
 
 def _choices(question: ChoiceQuestion) -> list[str]:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 from flashgen.export.base import ExportResult
 from flashgen.export.reader import CourseOutput, LectureOutput
-from flashgen.export.render import clean, match_pairs, stable_ident, to_html
+from flashgen.export.render import clean, paired_warnings, stable_ident, to_html
 from flashgen.models import (
     LEVEL_NAMES,
-    CategorizationQuestion,
     ChoiceQuestion,
     FillInBlankQuestion,
-    MatchingQuestion,
+    PairedQuestion,
     QuizFile,
     QuizQuestion,
     TrueFalseQuestion,
@@ -28,22 +27,22 @@ from flashgen.models import (
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 MANIFEST_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+# Canvas's question_type; every PairedQuestion (matching, categorization, …) is a matching
+# question there: classic quizzes have no categorization type, and item -> category asks the same.
 QUESTION_TYPES = {
     "mcq": "multiple_choice_question",
     "mca": "multiple_answers_question",
     "true_false": "true_false_question",
     "fill_in_blank": "short_answer_question",
-    "matching": "matching_question",
-    # Classic quizzes have no categorization type; item -> category matching asks the same thing.
-    "categorization": "matching_question",
 }
+MATCHING = "matching_question"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def write_qti(course: CourseOutput, path: Path, result: ExportResult) -> None:
     files: dict[str, bytes] = {}
     resources: list[tuple[str, str]] = []
-    converted = 0
+    exported_questions: list[QuizQuestion] = []
     for lecture in course.lectures:
         exported = 0
         for level, quiz in lecture.quizzes.items():
@@ -55,15 +54,11 @@ def write_qti(course: CourseOutput, path: Path, result: ExportResult) -> None:
             files[href] = _xml_bytes(assessment)
             resources.append((ident, href))
             exported += count
-            converted += sum(isinstance(q, CategorizationQuestion) for q in quiz.questions)
+            exported_questions.extend(quiz.questions)
         result.questions += exported
         if exported:
             result.lectures += 1
-    if converted:
-        result.warnings.append(
-            f"{converted} categorization question(s) exported as matching questions "
-            "(item -> category): Canvas classic quizzes have no categorization type"
-        )
+    result.warnings.extend(paired_warnings(exported_questions, "Canvas classic quizzes have"))
     manifest = _manifest(stable_ident(course.id, "manifest"), resources)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in [("imsmanifest.xml", _xml_bytes(manifest)), *files.items()]:
@@ -119,7 +114,7 @@ def _item(question: QuizQuestion, ident: str) -> ET.Element:
     answer_idents = _responses(question, ident, presentation, processing)
 
     for label, entry in [
-        ("question_type", QUESTION_TYPES[question.type]),
+        ("question_type", _canvas_type(question)),
         ("points_possible", "1.0"),
         ("original_answer_ids", ",".join(answer_idents)),
     ]:
@@ -130,6 +125,10 @@ def _item(question: QuizQuestion, ident: str) -> ET.Element:
     feedback = ET.SubElement(item, "itemfeedback", ident="general_fb")
     _mattext(ET.SubElement(feedback, "flow_mat"), to_html(question.explanation))
     return item
+
+
+def _canvas_type(question: QuizQuestion) -> str:
+    return MATCHING if isinstance(question, PairedQuestion) else QUESTION_TYPES[question.type]
 
 
 def _responses(
@@ -148,7 +147,7 @@ def _responses(
         for answer in question.accepted_answers:
             _varequal(condition, "response1", " ".join(clean(answer).split()))
         return []
-    if isinstance(question, MatchingQuestion | CategorizationQuestion):
+    if isinstance(question, PairedQuestion):
         return _matching(question, ident, presentation, processing)
     choices = _choices(question, ident)
     cardinality = "Multiple" if question.type == "mca" else "Single"
@@ -186,12 +185,12 @@ def _choices(
 
 
 def _matching(
-    question: MatchingQuestion | CategorizationQuestion,
+    question: PairedQuestion,
     ident: str,
     presentation: ET.Element,
     processing: ET.Element,
 ) -> list[str]:
-    pairs = [(clean(left), " ".join(clean(right).split())) for left, right in match_pairs(question)]
+    pairs = [(clean(left), " ".join(clean(a).split())) for left, a in question.match_pairs()]
     # Every prompt offers the same distinct answers, sorted so their order gives nothing away.
     distinct = sorted({right for _, right in pairs}, key=str.casefold)
     answers = {right: f"{ident}_m{index}" for index, right in enumerate(distinct)}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 from flashgen.ids import digest
-from flashgen.models import CardSource, CategorizationQuestion, Flashcard, MatchingQuestion
+from flashgen.models import CardSource, Flashcard, PairedQuestion, QuizQuestion
 
 # C0 controls other than tab and newline: invalid in XML 1.0, and \x1f is Anki's field separator.
 # PDF extraction leaves form feeds (\x0c) behind, so they do turn up.
@@ -99,11 +101,14 @@ def card_back_parts(card: Flashcard) -> list[tuple[str, str]]:
     return [(label, text) for label, text in parts if text and text.strip()]
 
 
-def match_pairs(question: MatchingQuestion | CategorizationQuestion) -> list[tuple[str, str]]:
-    """Matching pairs as (prompt, answer); a categorization becomes item → category, because
-    neither GIFT nor Canvas classic quizzes have a categorization type."""
-    if isinstance(question, MatchingQuestion):
-        return [(pair.left, pair.right) for pair in question.pairs]
-    pairs = [(item, name) for name, items in question.categories.items() for item in items]
-    # Listed category by category, the prompts would give the grouping away.
-    return sorted(pairs, key=lambda pair: pair[0].casefold())
+def paired_warnings(questions: Iterable[QuizQuestion], lacking: str) -> list[str]:
+    """One warning per question type a format gets as matching pairs instead of its own
+    (``PairedQuestion.pairs_note``); ``lacking`` names the format, as in "GIFT has"."""
+    counts = Counter(
+        (q.type, q.pairs_note) for q in questions if isinstance(q, PairedQuestion) and q.pairs_note
+    )
+    return [
+        f"{count} {kind} question(s) exported as matching questions ({note}): "
+        f"{lacking} no {kind} type"
+        for (kind, note), count in counts.items()
+    ]

@@ -26,7 +26,7 @@ from flashgen.export.identity import (
     question_identity,
 )
 from flashgen.export.reader import CourseOutput, LectureOutput
-from flashgen.export.render import card_back_parts, clean, match_pairs, tags
+from flashgen.export.render import card_back_parts, clean, tags
 from flashgen.models import (
     ChoiceQuestion,
     FillInBlankQuestion,
@@ -133,7 +133,7 @@ def _question_sides(question: QuizQuestion) -> tuple[str, str]:
         return f"{text}\n(True or false?)", "True" if question.correct_answer else "False"
     if isinstance(question, FillInBlankQuestion):
         return text, " / ".join(clean(a) for a in question.accepted_answers)
-    pairs = [(clean(left), clean(right)) for left, right in match_pairs(question)]
+    pairs = [(clean(left), clean(right)) for left, right in question.match_pairs()]
     prompts = "\n".join(f"- {left}" for left, _ in pairs)
     choices = "; ".join(sorted({right for _, right in pairs}))
     return f"{text}\n{prompts}\nChoose from: {choices}", "\n".join(f"{a} → {b}" for a, b in pairs)

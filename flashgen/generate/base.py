@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from flashgen.models import NO_USAGE, Chunk, Course, Flashcard, QuizQuestion, Usage
-from flashgen.providers.base import Priority
+from flashgen.models import NO_USAGE, Chunk, Course, Flashcard, QuizQuestion, TaskKind, Usage
+from flashgen.providers.base import CompletionRequest, Priority
 
 T = TypeVar("T")
 
@@ -35,6 +35,23 @@ class Generated(Generic[T]):
     calls: int = 0
 
 
+class RequestSizing(Protocol):
+    """What a model generator's requests look like before any is sent (``flashgen plan``)."""
+
+    @property
+    def cards_asked(self) -> int: ...
+
+    def questions_asked(self, cards: int) -> int: ...
+
+    def flashcard_request(self, chunk: Chunk, ctx: GenerationContext) -> CompletionRequest: ...
+
+    def quiz_request(
+        self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
+    ) -> CompletionRequest: ...
+
+    def expected_output(self, kind: TaskKind, items: int) -> int: ...
+
+
 class Generator(Protocol):
     name: str
     model: str
@@ -50,6 +67,11 @@ class Generator(Protocol):
     @property
     def identity(self) -> dict[str, Any]:
         """Everything about the generator that changes its results; part of every cache key."""
+        ...
+
+    @property
+    def sizing(self) -> RequestSizing | None:
+        """How its requests are sized; None for a generator that sends none (offline)."""
         ...
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]: ...

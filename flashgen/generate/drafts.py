@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from functools import cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
@@ -71,6 +71,12 @@ class _DraftQuestion(Draft):
     source_flashcard_ids: list[str]
     tags: list[str]
 
+    @classmethod
+    def output_shape(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields in the output format (``flashgen.models``); a draft whose reply shape
+        differs (what structured outputs can express) converts here."""
+        return fields
+
 
 class DraftOptions(Draft):
     A: Text
@@ -114,14 +120,26 @@ class DraftCategorization(_DraftQuestion):
     type: Literal["categorization"]
     categories: list[DraftCategory]
 
+    @classmethod
+    def output_shape(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        """``[{category, items}]`` becomes ``{category: items}``; fields already in the output
+        format (the offline generator's) pass unchanged."""
+        categories = fields.get("categories")
+        if not isinstance(categories, list):
+            return fields
+        names = [str(group.get("category", "")) for group in categories if isinstance(group, dict)]
+        if len(names) != len(categories):
+            raise ValueError("each category must be an object with a category and its items")
+        if len(set(names)) != len(names):
+            raise ValueError("category names must be distinct")  # a dict would merge them
+        return {**fields, "categories": {g["category"]: g.get("items", []) for g in categories}}
 
+
+# Each question type's reply model, by the type names its ``type`` field admits.
 QUESTION_DRAFTS: dict[str, type[_DraftQuestion]] = {
-    "mcq": DraftChoice,
-    "mca": DraftChoice,
-    "true_false": DraftTrueFalse,
-    "fill_in_blank": DraftFillInBlank,
-    "matching": DraftMatching,
-    "categorization": DraftCategorization,
+    name: draft
+    for draft in (DraftChoice, DraftTrueFalse, DraftFillInBlank, DraftMatching, DraftCategorization)
+    for name in get_args(draft.model_fields["type"].annotation)
 }
 
 

@@ -46,9 +46,10 @@ from flashgen.models import (
     Chunk,
     Flashcard,
     QuizQuestion,
+    TaskKind,
 )
 from flashgen.providers.base import Completion, CompletionRequest, Message, Priority
-from flashgen.providers.estimate import OutputAllowance
+from flashgen.providers.estimate import OutputAllowance, expected_output_tokens
 
 T = TypeVar("T")
 # Questions asked beyond the target, so that items dropped by validation leave no gap. Valid
@@ -157,7 +158,8 @@ class LLMGenerator:
     def flashcard_request(self, chunk: Chunk, ctx: GenerationContext) -> CompletionRequest:
         """The first request of a flashcard task, as sent (for estimates)."""
         prompt = self.flashcard_messages(chunk, ctx)
-        return self._request(prompt, prompt.messages, "flashcards", [DraftCard], self.cards_asked)
+        max_tokens = self.allowance.initial(TaskKind.FLASHCARDS, self.cards_asked)
+        return self._request(prompt, prompt.messages, TaskKind.FLASHCARDS, [DraftCard], max_tokens)
 
     async def flashcards(self, chunk: Chunk, ctx: GenerationContext) -> Generated[Flashcard]:
         source = CardSource(
@@ -176,7 +178,7 @@ class LLMGenerator:
             )
 
         job: Job[Flashcard] = Job(
-            key="flashcards",
+            kind=TaskKind.FLASHCARDS,
             drafts=[DraftCard],
             build=build,
             title=lambda card: card.term or card.question,
@@ -248,7 +250,8 @@ class LLMGenerator:
         prompt = self.quiz_messages(cards, level, ctx)
         drafts = [QUESTION_DRAFTS[t] for t in self.mix.shares(level)]
         asked = self.questions_asked(len(cards))
-        return self._request(prompt, prompt.messages, "questions", drafts, asked)
+        max_tokens = self.allowance.initial(TaskKind.QUIZ, asked)
+        return self._request(prompt, prompt.messages, TaskKind.QUIZ, drafts, max_tokens)
 
     async def quiz(
         self, cards: Sequence[Flashcard], level: int, ctx: GenerationContext
@@ -279,7 +282,7 @@ class LLMGenerator:
             return f" Of these: {type_counts(counts)}."
 
         job: Job[QuizQuestion] = Job(
-            key="questions",
+            kind=TaskKind.QUIZ,
             drafts=[QUESTION_DRAFTS[t] for t in shares],
             build=build,
             title=lambda question: clip(question.question_text, 80),
@@ -299,7 +302,7 @@ class LLMGenerator:
         self,
         prompt: Prompt,
         messages: Sequence[Message],
-        key: str,
+        kind: TaskKind,
         drafts: Sequence[type[BaseModel]],
         max_tokens: int,
     ) -> CompletionRequest:
@@ -308,10 +311,18 @@ class LLMGenerator:
             messages=tuple(messages),
             max_tokens=max_tokens,
             temperature=self.temperature,
-            json_schema=envelope_schema(key, drafts),
-            schema_name=key,
+            json_schema=envelope_schema(kind.envelope, drafts),
+            schema_name=kind.envelope,
             cache_key=prompt.cache_key,
         )
+
+    def expected_output(self, kind: TaskKind, items: int) -> int:
+        """What a reply of ``items`` items takes, at most the ``max_tokens`` it is allowed."""
+        return expected_output_tokens(kind, items, self.allowance.initial(kind, items))
+
+    @property
+    def sizing(self) -> LLMGenerator:  # it sizes its own requests (generate.base.RequestSizing)
+        return self
 
     async def _generate(self, prompt: Prompt, job: Job[T], priority: Priority) -> Generated[T]:
         """Ask for ``job.asked`` items, read each, and re-ask (at most ``max_corrections``
@@ -333,18 +344,18 @@ class LLMGenerator:
     ) -> Generated[T]:
         messages = prompt.messages
         count = job.asked
-        max_tokens = self.allowance.initial(job.key, count)
+        max_tokens = self.allowance.initial(job.kind, count)
         last_text = ""
         problem = ""
         corrections = 0
         while True:
-            request = self._request(prompt, messages, job.key, job.drafts, max_tokens)
+            request = self._request(prompt, messages, job.kind, job.drafts, max_tokens)
             completion = await self._complete(request, priority)
             result.calls += 1
             result.usage = result.usage + completion.usage
             last_text = completion.text
             if completion.truncated and max_tokens < self.max_tokens:
-                max_tokens = self.allowance.raised(job.key, count, max_tokens)
+                max_tokens = self.allowance.raised(job.kind, count, max_tokens)
                 continue
             if completion.truncated:
                 problem, errors = TRUNCATED, [TRUNCATED]
@@ -361,7 +372,7 @@ class LLMGenerator:
             note = reask_note(job, kept, errors, count)
             messages = (*prompt.messages, Message("user", note))
             if problem != TRUNCATED:  # cut off at the cap: the cap stays, the texts shrink
-                max_tokens = self.allowance.initial(job.key, count)
+                max_tokens = self.allowance.initial(job.kind, count)
         if result.items or (job.replace_rejected_only and not problem):
             return result  # perhaps short of the target, but every item kept is valid
         problem = problem or f"no usable {job.key} came back"

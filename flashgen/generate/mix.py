@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flashgen.ids import digest
+from flashgen.models import QUESTION_TYPES
 
-QUESTION_TYPES = ("mcq", "mca", "true_false", "fill_in_blank", "matching", "categorization")
 DEFAULT_TYPES = ("mcq", "mca")
 DEFAULT_MCA_PERCENT = {1: 5, 2: 30, 3: 50, 4: 70}
 EXTRA_TYPES_SHARE = 0.2

@@ -16,7 +16,7 @@ from flashgen.generate import prompts
 from flashgen.generate.base import Generated, Rejection
 from flashgen.generate.mix import allocate
 from flashgen.generate.validation import dedupe_questions
-from flashgen.models import QuizQuestion
+from flashgen.models import QuizQuestion, TaskKind
 
 T = TypeVar("T")
 # What a re-ask note repeats of the items kept and of the errors: enough to steer, no more.
@@ -56,7 +56,7 @@ def _reason(exc: Exception) -> str:
 class Job(Generic[T]):
     """How one task reads, counts and re-asks for its items."""
 
-    key: str  # "flashcards" or "questions": the reply's envelope key and the schema name
+    kind: TaskKind
     drafts: Sequence[type[BaseModel]]
     build: Callable[[Any], T]
     title: Callable[[T], str]  # how the re-ask note names a kept item
@@ -67,6 +67,11 @@ class Job(Generic[T]):
     replace_rejected_only: bool = False
     type_note: Callable[[Sequence[T], int], str] = lambda kept, count: ""
     unique: Callable[[list[T]], list[T]] = list
+
+    @property
+    def key(self) -> str:
+        """The reply's envelope key ("flashcards", "questions"), also the schema's name."""
+        return self.kind.envelope
 
 
 def collect(text: str, job: Job[T], result: Generated[T]) -> tuple[str, list[str]]:

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter
 from rapidfuzz import fuzz, process
 
+from flashgen.generate.drafts import QUESTION_DRAFTS
 from flashgen.ids import question_id
-from flashgen.models import ChoiceQuestion, Flashcard, QuizQuestion
+from flashgen.models import ChoiceQuestion, Flashcard, QuestionBase, QuizQuestion
 
 LETTERS = ("A", "B", "C", "D")
 _QUESTION = TypeAdapter(QuizQuestion)
@@ -36,6 +37,10 @@ _STOPWORDS = frozenset((
 # fmt: on
 
 T = TypeVar("T")
+# Fields that are not a question's own answer material: those every type shares; options,
+# taken apart from their (shuffled) order; and correct_answer, the letters of that order or a
+# true/false verdict, which the statement in question_text already decides.
+_NOT_MATERIAL = frozenset(QuestionBase.model_fields) | {"type", "options", "correct_answer"}
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -65,7 +70,9 @@ def finalize_question(
 
     ``fields`` may come in the reply format (``flashgen.generate.drafts``) or the output format;
     this is the one place where the first becomes the second."""
-    data = {**output_shape(fields), "difficulty_level": level}
+    draft = QUESTION_DRAFTS.get(str(fields.get("type")))
+    shaped = draft.output_shape(fields) if draft else fields  # unknown types fail validation
+    data = {**shaped, "difficulty_level": level}
     data["id"] = question_id(course_id, lecture_id, level, _identity_text(data))
     if data.get("type") in ("mcq", "mca"):
         _check_options(data)
@@ -76,20 +83,6 @@ def finalize_question(
     return question
 
 
-def output_shape(fields: dict[str, Any]) -> dict[str, Any]:
-    """A question's fields in the output format: a categorization's ``[{category, items}]``
-    (what every API's structured output can express) becomes ``{category: items}``."""
-    categories = fields.get("categories")
-    if not isinstance(categories, list):
-        return fields
-    names = [str(group.get("category", "")) for group in categories if isinstance(group, dict)]
-    if len(names) != len(categories):
-        raise ValueError("each category must be an object with a category and its items")
-    if len(set(names)) != len(names):
-        raise ValueError("category names must be distinct")  # a dict would merge them
-    return {**fields, "categories": {g["category"]: g.get("items", []) for g in categories}}
-
-
 def _identity_text(data: dict[str, Any]) -> str:
     """The question and its answer material, independent of option order: many questions can
     share a stem ("Which statements are true?") and still be different questions."""
@@ -97,9 +90,8 @@ def _identity_text(data: dict[str, Any]) -> str:
     options = data.get("options")
     if isinstance(options, dict):
         material.append(sorted(normalise(str(text)) for text in options.values()))
-    for key in ("pairs", "categories", "accepted_answers"):
-        if key in data:
-            material.append(data[key])
+    # A type's own answer material (pairs, categories, accepted answers, …), whatever it is.
+    material.extend(data[key] for key in sorted(data) if key not in _NOT_MATERIAL)
     return json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
 
 

@@ -77,7 +77,7 @@ def output_json(content: FlashcardFile | QuizFile) -> bytes:
     pydantic-core's tagged-union serializer (``list[QuizQuestion]``) costs twice as much for the
     same bytes. The two encoders agree on every string (the same escapes, non-ASCII kept, the
     same layout with indent=2) and on integers; they differ on floats (``1e-07`` against
-    ``1e-7``), which output files do not hold (tests/test_store.py keeps both so)."""
+    ``1e-7``), which output files do not hold (tests/output/test_store.py keeps both so)."""
     fields = {name: getattr(content, name) for name in type(content).model_fields}
     try:
         return to_json_bytes(fields, indent=2) + b"\n"

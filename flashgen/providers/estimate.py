@@ -17,9 +17,12 @@ import json
 import math
 from typing import Any
 
+from flashgen.models import TaskKind
 from flashgen.providers.base import CompletionRequest
 
 CHARS_PER_TOKEN = 4
+# Each message (the system text counts as one) is wrapped in a few tokens of role markup.
+MESSAGE_OVERHEAD_TOKENS = 8
 OUTPUT_TOKENS_PER_CARD = 300
 OUTPUT_TOKENS_PER_QUESTION = 150
 # A request's max_tokens: its items at OUTPUT_MARGIN times their typical size, plus room for
@@ -40,10 +43,14 @@ def schema_tokens(schema: dict[str, Any] | None) -> int:
 
 
 def request_tokens(request: CompletionRequest) -> int:
+    """A request's input tokens before it is sent, the one estimate flashgen makes: the rate
+    limiter charges it (the reply's usage then refunds the difference) and ``--budget`` bounds
+    a call's cost with it."""
     return (
         text_tokens(request.system)
         + sum(text_tokens(m.content) for m in request.messages)
         + schema_tokens(request.json_schema)
+        + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 1)
     )
 
 
@@ -100,12 +107,12 @@ def min_cache_tokens(provider: str, model: str) -> int:
     return next((n for part, n in rules if part in model), DEFAULT_MIN_CACHE_TOKENS)
 
 
-def output_tokens_per_item(kind: str) -> int:
-    """Typical output of one item of a ``kind`` request: a card (``flashcards``) or a question."""
-    return OUTPUT_TOKENS_PER_CARD if kind == "flashcards" else OUTPUT_TOKENS_PER_QUESTION
+def output_tokens_per_item(kind: TaskKind) -> int:
+    """Typical output of one item of a ``kind`` request: a card or a question."""
+    return OUTPUT_TOKENS_PER_CARD if kind is TaskKind.FLASHCARDS else OUTPUT_TOKENS_PER_QUESTION
 
 
-def expected_output_tokens(kind: str, items: int, max_tokens: int) -> int:
+def expected_output_tokens(kind: TaskKind, items: int, max_tokens: int) -> int:
     """What a reply of ``items`` cards or questions will take, at most ``max_tokens``."""
     return min(max_tokens, items * output_tokens_per_item(kind))
 
@@ -123,19 +130,19 @@ class OutputAllowance:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self._factor: dict[str, float] = {}
+        self._factor: dict[TaskKind, float] = {}
 
     @staticmethod
-    def base(kind: str, items: int) -> int:
+    def base(kind: TaskKind, items: int) -> int:
         return OUTPUT_OVERHEAD_TOKENS + round(
             max(1, items) * output_tokens_per_item(kind) * OUTPUT_MARGIN
         )
 
-    def initial(self, kind: str, items: int) -> int:
+    def initial(self, kind: TaskKind, items: int) -> int:
         """``max_tokens`` for a first request of ``kind`` for ``items`` items."""
         return min(self.cap, math.ceil(self.base(kind, items) * self._factor.get(kind, 1.0)))
 
-    def raised(self, kind: str, items: int, max_tokens: int) -> int:
+    def raised(self, kind: TaskKind, items: int, max_tokens: int) -> int:
         """``max_tokens`` for asking again after a reply was cut off at ``max_tokens``."""
         raised = min(self.cap, 2 * max_tokens)
         factor = raised / self.base(kind, items)

@@ -27,8 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
 from flashgen.events import Event, LectureSkipped
-from flashgen.generate.base import GenerationContext, Generator
-from flashgen.generate.llm import LLMGenerator
+from flashgen.generate.base import GenerationContext, Generator, RequestSizing
 from flashgen.generate.offline.generator import OfflineGenerator
 from flashgen.ingest.discovery import LectureScan
 from flashgen.models import (
@@ -38,13 +37,13 @@ from flashgen.models import (
     Course,
     Flashcard,
     RelevanceScore,
+    TaskKind,
     Usage,
 )
 from flashgen.output.cache import TaskCache
 from flashgen.output.store import OutputStore
 from flashgen.providers.base import Completion, CompletionRequest, Priority
 from flashgen.providers.estimate import (
-    expected_output_tokens,
     min_cache_tokens,
     text_tokens,
     thinking_tokens,
@@ -203,7 +202,7 @@ def _plan_lecture(
 ) -> LecturePlan:
     plan = LecturePlan(lecture.id, len(lecture.chunks), flashcard_tasks=len(lecture.chunks))
     # Only a model's requests have a size and a price; the offline generator's tasks are counted.
-    llm = generator if isinstance(generator, LLMGenerator) else None
+    llm = generator.sizing
     ctx = GenerationContext(course, lecture.id, language)
     # the coordinator's own task specs: the same ids, groups and cache keys as a run
     tasks = TaskMaker(generator.identity, course, language, generator.quiz_group_size)
@@ -219,7 +218,7 @@ def _plan_lecture(
             schema, prompt = _request_parts(llm.flashcard_request(chunk, ctx))
             plan.input_tokens += text_tokens(prompt) + text_tokens(schema)
             plan.schema_tokens += text_tokens(schema)
-            plan.output_tokens += _output_tokens(llm, "flashcards", llm.cards_asked)
+            plan.output_tokens += llm.expected_output(TaskKind.FLASHCARDS, llm.cards_asked)
             plan.thinking_tokens += costs.thinking
     if plan.exact:
         _plan_exact_quizzes(plan, cards, generator, llm, tasks, cache, ctx, costs)
@@ -257,7 +256,7 @@ def _plan_exact_quizzes(
     plan: LecturePlan,
     cards: list[list[Flashcard]],
     generator: Generator,
-    llm: LLMGenerator | None,
+    llm: RequestSizing | None,
     tasks: TaskMaker,
     cache: TaskCache | None,
     ctx: GenerationContext,
@@ -280,7 +279,7 @@ def _plan_estimated_quizzes(
     plan: LecturePlan,
     per_chunk: list[int],
     generator: Generator,
-    llm: LLMGenerator | None,
+    llm: RequestSizing | None,
     ctx: GenerationContext,
     costs: Costs,
 ) -> None:
@@ -297,7 +296,7 @@ def _plan_estimated_quizzes(
 
 def _plan_group(
     plan: LecturePlan,
-    llm: LLMGenerator,
+    llm: RequestSizing,
     cards: Sequence[Flashcard],
     levels: Sequence[int],
     ctx: GenerationContext,
@@ -310,7 +309,7 @@ def _plan_group(
         schema, prompt = _request_parts(llm.quiz_request(cards, level, ctx))
         plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
         plan.schema_tokens += text_tokens(schema)
-        plan.output_tokens += _output_tokens(llm, "questions", llm.questions_asked(len(cards)))
+        plan.output_tokens += llm.expected_output(TaskKind.QUIZ, llm.questions_asked(len(cards)))
         plan.thinking_tokens += costs.thinking
         sent.append(schema + prompt)
     shared = text_tokens(_common_prefix(sent)) if sent else 0
@@ -341,11 +340,6 @@ def typical_cards(count: int) -> list[Flashcard]:
         )
         for n in range(count)
     ]
-
-
-def _output_tokens(llm: LLMGenerator, kind: str, asked: int) -> int:
-    """What a reply of ``asked`` items takes, at most the ``max_tokens`` its request gets."""
-    return expected_output_tokens(kind, asked, llm.allowance.initial(kind, asked))
 
 
 def _cached_cards(cache: TaskCache | None, key: str) -> list[Flashcard] | None:

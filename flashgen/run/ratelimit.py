@@ -64,6 +64,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flashgen.providers.base import CompletionRequest, RateLimitHints
+from flashgen.providers.estimate import request_tokens
 from flashgen.run.pacing import Pace, PacingPolicy, Tally
 
 # Indices into a cost vector.
@@ -76,9 +77,6 @@ HEADROOM = 0.98
 REQUEST_BURST_SECONDS = 1.0
 TOKEN_BURST_SECONDS = 60.0
 TOKEN_START_SECONDS = 6.0
-# Rough English token length; the refund at the end corrects it with the real count.
-CHARS_PER_TOKEN = 4
-MESSAGE_OVERHEAD_TOKENS = 8
 # Below this much missing budget (in seconds of refill) a call goes: float noise, not a wait.
 _EPSILON_SECONDS = 1e-6
 # A hold for a retry-after ends this much later than the refused call's own wait, so that call
@@ -95,13 +93,9 @@ class RateLimits:
     output_tokens_per_minute: float | None = None
 
 
-def estimate_input_tokens(request: CompletionRequest) -> int:
-    chars = len(request.system) + sum(len(message.content) for message in request.messages)
-    return chars // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 1)
-
-
 def request_cost(request: CompletionRequest) -> Cost:
-    estimate = float(estimate_input_tokens(request))
+    # An estimate from characters: the refund at the end corrects it with the real count.
+    estimate = float(request_tokens(request))
     return (1.0, estimate, float(request.max_tokens), estimate + request.max_tokens)
 
 

@@ -188,7 +188,7 @@ def write_raw(path: Path, data: object) -> None:
 
 
 CARDS_PER_COURSE = 2 * len(LECTURES)
-QUESTIONS_PER_QUIZ = 6
+QUESTIONS_PER_QUIZ = len(questions("lec_1", 1))  # one of each type
 QUIZZES_PER_COURSE = 2 * len(LECTURES)
 
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from export_samples import COURSE, card, flashcard_file, write_model, write_raw
+from export_samples import COURSE, QUESTIONS_PER_QUIZ, card, flashcard_file, write_model, write_raw
 
 from flashgen.errors import UsageError
 from flashgen.export import export_course
@@ -58,7 +58,7 @@ def test_broken_files_are_skipped_with_reasons(output_dir: Path) -> None:
     reasons = {skip.item: skip.reason for skip in result.skipped}
     assert reasons["lec_2/quiz_level_1.json"].startswith("unreadable")
     assert "metadata.course_id" in reasons["lec_2/quiz_level_2.json"]
-    assert result.questions == 4 * 6  # lec_1 and lec_10 still export both levels
+    assert result.questions == 4 * QUESTIONS_PER_QUIZ  # lec_1 and lec_10 export both levels
 
 
 def test_an_invalid_item_drops_only_that_item(output_dir: Path) -> None:
@@ -70,7 +70,7 @@ def test_an_invalid_item_drops_only_that_item(output_dir: Path) -> None:
 
     course = read_course(output_dir, COURSE)
 
-    assert len(course.lectures[0].quizzes[1].questions) == 4
+    assert len(course.lectures[0].quizzes[1].questions) == QUESTIONS_PER_QUIZ - 2  # two broken
     items = [skip.item for skip in course.skipped]
     assert items == [
         "lec_1/quiz_level_1.json questions[0] lec_1-L1-mcq",

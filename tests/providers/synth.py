@@ -65,6 +65,10 @@ class Synthesiser:
         )
         self._prompt = prompt
         self._seed = hashlib.sha256(prompt.text.encode()).hexdigest()[:8]
+        # How many item variants (question types' drafts) the schema offers: item n is variant
+        # n mod this, and its own type value is picked from what is left of n, so that every
+        # value of every variant turns up whatever the number of variants.
+        self._variants = 1
 
     def reply(self) -> Any:
         root = self._resolve(self._root)
@@ -83,6 +87,7 @@ class Synthesiser:
         schema = self._resolve(schema) if isinstance(schema, dict) else {}
         variants = schema.get("anyOf") or schema.get("oneOf")
         if variants:
+            self._variants = len(variants)
             return self._value(variants[n % len(variants)], name, n, item)
         if "enum" in schema:
             return self._choice(schema["enum"], name, n, item)
@@ -131,7 +136,7 @@ class Synthesiser:
         return [self._value(items, name, n * 100 + k, {}) for k in range(count)]
 
     def _choice(self, values: list[Any], name: str, n: int, item: dict[str, Any]) -> Any:
-        return values[n % len(values)] if name == "type" else values[0]
+        return values[(n // self._variants) % len(values)] if name == "type" else values[0]
 
     def _text(self, name: str, n: int, item: dict[str, Any]) -> str:
         words = phrase(self._seed, name, n)

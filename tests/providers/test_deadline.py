@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 from flashgen.errors import TransientProviderError
 from flashgen.run.policies import DeadlinePolicy, RetryPolicy
 from flashgen.run.scheduler import Scheduler
-from tests.test_scheduler import REQUEST, Scripted, virtual
+from tests.run.test_scheduler import REQUEST, Scripted, virtual
 
 from .conftest import MakeProvider
 from .fake_api import OPENAI, FakeApi, simple_request

@@ -18,8 +18,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from flashgen.cli import app
-from flashgen.generate.mix import QUESTION_TYPES
-from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
+from flashgen.models import QUESTION_TYPES, QUIZ_LEVELS, FlashcardFile, QuizFile
 
 from .fake_api import FAKE_KEY, WIRES, Wire
 from .model_server import serve_model

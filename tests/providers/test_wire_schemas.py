@@ -24,9 +24,10 @@ from pytest_httpserver import HTTPServer
 from flashgen.errors import FlashgenError
 from flashgen.generate.base import Generated, GenerationContext
 from flashgen.generate.llm import LLMGenerator
-from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
+from flashgen.generate.mix import QuestionMix
 from flashgen.ids import card_id
 from flashgen.models import (
+    QUESTION_TYPES,
     QUIZ_LEVELS,
     CategorizationQuestion,
     Chunk,

@@ -69,6 +69,7 @@ class OfflineGenerator:
 
     name = "offline"
     model = "extractive-v2"
+    sizing = None  # no requests to size
     # Bump when a change to this module changes what it generates, to refresh cached results.
     version = 5
 

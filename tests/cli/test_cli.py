@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from flashgen.cli import app
 
-ROOT = Path(__file__).parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 runner = CliRunner()
 
 

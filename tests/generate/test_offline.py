@@ -14,7 +14,7 @@ from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.extract import extract
 from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard, Lecture
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 COURSE = Course(id="cs", path=FIXTURES, name="Algorithms")
 CTX = GenerationContext(COURSE, "lec", "English")
 
@@ -140,7 +140,7 @@ async def test_content_free_chunk_gives_no_cards() -> None:
 
 
 async def test_same_input_same_output() -> None:
-    text = (Path(__file__).parents[1] / "courses/sample-course/lecture-02.txt").read_text()
+    text = (Path(__file__).parents[2] / "courses/sample-course/lecture-02.txt").read_text()
     first, second = await cards_of(text), await cards_of(text)
     assert [c.model_dump() for c in first] == [c.model_dump() for c in second]
 
@@ -149,7 +149,7 @@ async def test_same_input_same_output() -> None:
 async def sample_cards() -> list[Flashcard]:
     cards: list[Flashcard] = []
     for name in ("lecture-01.md", "lecture-02.txt", "lecture-03.md"):
-        text = (Path(__file__).parents[1] / "courses/sample-course" / name).read_text()
+        text = (Path(__file__).parents[2] / "courses/sample-course" / name).read_text()
         cards += await cards_of(text)
     return cards
 

@@ -1,7 +1,7 @@
 """The rate limiter's pace: what a 429 teaches it, and how it comes back.
 
 Mostly driven by hand with explicit timestamps (no event loop); where the admission queue
-matters, on the virtual clock of ``tests.vclock``. ``tests/test_scheduler.py`` covers
+matters, on the virtual clock of ``tests.vclock``. ``tests/run/test_scheduler.py`` covers
 the buckets and the queue.
 """
 

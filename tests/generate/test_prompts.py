@@ -8,15 +8,24 @@ from pathlib import Path
 from flashgen.generate import prompts
 from flashgen.generate.base import GenerationContext
 from flashgen.generate.llm import LLMGenerator
-from flashgen.generate.mix import QUESTION_TYPES, QuestionMix
+from flashgen.generate.mix import QuestionMix
 from flashgen.ingest.chunking import chunk_blocks
 from flashgen.ingest.extract import extract
-from flashgen.models import Answers, CardSource, Chunk, Course, Flashcard, Lecture, RelevanceScore
+from flashgen.models import (
+    QUESTION_TYPES,
+    Answers,
+    CardSource,
+    Chunk,
+    Course,
+    Flashcard,
+    Lecture,
+    RelevanceScore,
+)
 from flashgen.providers.base import CompletionRequest
 
 COURSE = Course(id="bio", path=Path("bio"), name="Biology", code="BIO 1", textbook="Alberts")
 CTX = GenerationContext(COURSE, "lec-1", "English")
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def llm(**options: object) -> LLMGenerator:

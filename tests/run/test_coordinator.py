@@ -30,7 +30,7 @@ from flashgen.run.scheduler import Scheduler
 from flashgen.run.tasks import group_sizes
 from tests.fakes import FakeProvider, card_json, prompt_reply
 
-SAMPLE = Path(__file__).parents[1] / "courses"
+SAMPLE = Path(__file__).parents[2] / "courses"
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -79,6 +79,7 @@ class GatedGenerator:
     identity: ClassVar[dict[str, str]] = {"generator": "gated"}
     quiz_group_size = None
     questions_per_card = 1
+    sizing = None
 
     def __init__(self) -> None:
         self.fast_quiz_started = asyncio.Event()

@@ -27,7 +27,6 @@ from flashgen.run.ratelimit import (
     RateLimiter,
     RateLimits,
     TokenBucket,
-    estimate_input_tokens,
     request_cost,
 )
 from flashgen.run.scheduler import Scheduler
@@ -277,7 +276,8 @@ def test_a_call_larger_than_the_bucket_still_goes_when_the_bucket_is_full() -> N
 
 
 def test_input_tokens_are_estimated_from_characters() -> None:
-    assert estimate_input_tokens(REQUEST) == (6 + 400) // 4 + 16
+    # system and message, four characters to a token each, and the markup of two messages
+    assert request_cost(REQUEST)[1] == 2 + 100 + 16
 
 
 # --- server hints --------------------------------------------------------------------------------

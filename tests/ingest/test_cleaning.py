@@ -21,8 +21,8 @@ from flashgen.ingest.cleaning.reflow import reflow
 from flashgen.ingest.extract import extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cleaning"
-REAL_LECTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cleaning"
+REAL_LECTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-lectures"
 HTML_TAG = re.compile(r"</?(?:a|div|span|img|p|br|figure|figcaption|sup|sub|iframe)\b[^>]*>")
 FENCED_CODE = re.compile(r"^```.*?^```$", re.DOTALL | re.MULTILINE)
 CODE_SPAN = re.compile(r"`[^`\n]+`")

@@ -20,7 +20,7 @@ import pytest
 from flashgen.generate.offline.quiz import overlap, stems
 from flashgen.generate.offline.text import is_stopword
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / ".." / "shared" / "real-lectures"
 REAL_COURSES = (
     "biology",

@@ -17,7 +17,7 @@ from flashgen.run.interrupt import Interrupted
 from flashgen.run.policies import OverloadPolicy, RetryPolicy
 from flashgen.run.ratelimit import REQUESTS, RateLimits
 from flashgen.run.scheduler import Scheduler
-from tests.test_scheduler import REQUEST, Recorder, Scripted, Step, now, virtual
+from tests.run.test_scheduler import REQUEST, Recorder, Scripted, Step, now, virtual
 
 
 def test_an_overloaded_call_backs_off_alone_and_the_pace_stays() -> None:

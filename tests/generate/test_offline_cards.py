@@ -15,7 +15,7 @@ from flashgen.ingest.cleaning import clean_blocks
 from flashgen.ingest.extract import extract
 from flashgen.models import Lecture
 
-REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-lectures"
 
 
 def defined(text: str, language: str = "en") -> dict[str, str]:

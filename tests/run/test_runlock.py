@@ -15,7 +15,7 @@ import pytest
 
 from flashgen.run.runlock import LOCK_FILE, OutputBusy, run_lock
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOLD = """
 import sys, time
 from pathlib import Path

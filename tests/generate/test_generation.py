@@ -14,7 +14,7 @@ from flashgen.generate.base import GenerationContext
 from flashgen.generate.llm import LLMGenerator
 from flashgen.generate.mix import QuestionMix
 from flashgen.generate.replies import parse_items
-from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard
+from flashgen.models import ChoiceQuestion, Chunk, Course, Flashcard, TaskKind
 from flashgen.providers.base import Completion, CompletionRequest
 from flashgen.run.scheduler import Scheduler
 from tests.fakes import FakeProvider, card_json, question_json
@@ -242,7 +242,7 @@ async def test_reader_faults_other_than_value_errors_drop_the_item() -> None:
             raise AttributeError("no options")
         return str(raw)
 
-    job: Job[str] = Job("questions", [], build, str, asked=4, want=4)
+    job: Job[str] = Job(TaskKind.QUIZ, [], build, str, asked=4, want=4)
     result: Generated[str] = Generated(items=[])
     problem, errors = collect(json.dumps(["key", "type", "attr", "ok"]), job, result)
     assert result.items == ["ok"] and problem == ""

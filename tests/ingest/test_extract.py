@@ -19,7 +19,7 @@ from flashgen.ingest.extract import Extraction, extract
 from flashgen.models import SUPPORTED_SUFFIXES, Block, Lecture
 
 FixturePath = Callable[[str], Path]
-REAL_LECTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "real-lectures"
+REAL_LECTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-lectures"
 # the `make_course` fixture of conftest.py (a fixture: tests/export has its own conftest module)
 MakeCourse = Callable[..., Path]
 
@@ -225,7 +225,7 @@ def test_unicode_text_with_or_without_a_bom_is_read(tmp_path: Path, encoding: st
 
 
 def test_utf16_fixture_with_crlf_is_cleaned_like_any_text() -> None:
-    path = Path(__file__).parent / "fixtures" / "cleaning" / "auslese_utf16.txt"
+    path = Path(__file__).parents[1] / "fixtures" / "cleaning" / "auslese_utf16.txt"
     assert path.read_bytes()[:2] == b"\xff\xfe"
     [block] = clean_blocks(extract(lecture_at(path)).blocks, "txt")
     assert block.text == (
