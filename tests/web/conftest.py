@@ -1,12 +1,57 @@
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from export_samples import write_course
+from selenium.webdriver import Chrome
 
 
 @pytest.fixture
 def output_dir(tmp_path: Path) -> Path:
     """The export tests' sample course: every question type, math, and text needing escapes."""
     return write_course(tmp_path / "output")
+
+
+def _find(*names: str) -> str | None:
+    return next((found for name in names if (found := shutil.which(name))), None)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Chrome]:
+    """Headless Chromium (Debian's `chromium` and `chromium-driver`) driven by Selenium; the
+    console log is kept so tests can assert there were no JavaScript errors."""
+    binary = _find("chromium", "chromium-browser", "google-chrome")
+    driver_path = _find("chromedriver")
+    if binary is None or driver_path is None:
+        pytest.skip(
+            "no headless Chromium found: `apt-get install -y chromium chromium-driver` "
+            "(.ci/run installs them)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,900"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def console_errors(browser: Chrome) -> Callable[[], list[str]]:
+    """JavaScript errors (and failed loads) logged since the last call."""
+
+    def errors() -> list[str]:
+        entries: list[dict[str, object]] = browser.get_log("browser")  # type: ignore[no-untyped-call]
+        return [str(entry["message"]) for entry in entries if entry["level"] == "SEVERE"]
+
+    errors()  # drop what earlier tests left in the shared browser's log
+    return errors
