@@ -143,7 +143,10 @@ def plan(
 def export(
     course: Annotated[str, typer.Argument(help="Course whose generated output to export.")],
     to: Annotated[
-        str, typer.Option("--to", help="anki (.apkg), csv, tsv, gift (Moodle), qti (Canvas) or html (a study site folder).")
+        str,
+        typer.Option(
+            "--to", help="anki (.apkg), csv, tsv, gift (Moodle), qti (Canvas) or html (a site)."
+        ),
     ],
     out: Annotated[
         Path | None,

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from export_samples import write_course
 from selenium.webdriver import Chrome
+
+from flashgen.config import load_settings
+from flashgen.output.store import OutputStore
+from flashgen.review.server import ReviewServer
 
 
 @pytest.fixture
@@ -55,3 +61,35 @@ def console_errors(browser: Chrome) -> Callable[[], list[str]]:
 
     errors()  # drop what earlier tests left in the shared browser's log
     return errors
+
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = "sample-course"
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's sample course generated offline once (about 1 s)."""
+    out = tmp_path_factory.mktemp("sample") / "output"
+    subprocess.run(
+        [sys.executable, "-m", "flashgen", "run", SAMPLE, "--output-dir", str(out), "--plain"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture
+def review_server(sample_run: Path, tmp_path: Path) -> Iterator[ReviewServer]:
+    """A review server on a fresh copy of the sample course's output, in a background thread."""
+    out = tmp_path / "output"
+    shutil.copytree(sample_run, out)
+    settings = load_settings(output_dir=out, courses_dir=REPO / "courses")
+    lectures = OutputStore(out, SAMPLE).lecture_ids()
+    server = ReviewServer(settings, SAMPLE, lectures)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
