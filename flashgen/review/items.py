@@ -37,14 +37,8 @@ class ItemView:
 @dataclass
 class LectureView:
     id: str
+    counts: dict[str, int]  # from review.json: rejected items are counted, not in the files
     items: list[ItemView] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(["new", "approved", "edited", "rejected", "stale"], 0)
-        for item in self.items:
-            counts[item.state] = counts.get(item.state, 0) + 1
-            counts["stale"] += item.stale
-        return counts
 
 
 def lecture_view(store: OutputStore, lecture_id: str) -> LectureView:
@@ -54,7 +48,7 @@ def lecture_view(store: OutputStore, lecture_id: str) -> LectureView:
     files = lecture_items(store, lecture_id)
     found: list[Flashcard | QuizQuestion] = [i for items in files.values() for i in items or ()]
     cards = {item.id: item for item in found if isinstance(item, Flashcard)}
-    view = LectureView(lecture_id)
+    view = LectureView(lecture_id, review.counts())
     for key, items in files.items():
         for item in items or ():
             entry = review.items.get(item.id)

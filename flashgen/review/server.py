@@ -136,7 +136,7 @@ def create_app(site: ReviewSite) -> ASGIApp:
                 "state": item.state if item else "rejected",
                 "digest": item.digest if item else "",
                 "data": _pretty(item.data) if item else "",
-                "counts": view.counts(),
+                "counts": view.counts,
             }
         )
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,19 @@ def console_errors(browser: Chrome) -> Callable[[], list[str]]:
 
     errors()  # drop what earlier tests left in the shared browser's log
     return errors
+
+
+@pytest.fixture
+def screenshot(browser: Chrome) -> Callable[[str], None]:
+    """README screenshots, only when asked: `FLASHGEN_SCREENSHOTS=docs pytest tests/web`."""
+
+    def save(name: str) -> None:
+        folder = os.environ.get("FLASHGEN_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(Path(folder) / name))
+
+    return save
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@ feedback with the explanation, math is rendered by the bundled KaTeX, no console
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,14 +12,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from flashgen.export import ExportFormat, export_course
-
-
-def screenshot(browser: Chrome, name: str) -> None:
-    """README screenshots, only when asked: `FLASHGEN_SCREENSHOTS=docs pytest tests/web`."""
-    folder = os.environ.get("FLASHGEN_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(Path(folder) / name))
 
 
 def _open_first_lecture(browser: Chrome, output_dir: Path) -> None:
@@ -46,7 +37,10 @@ def test_a_card_turns_over_and_shows_every_facet(
 
 
 def test_quiz_answers_get_instant_feedback(
-    browser: Chrome, output_dir: Path, console_errors: Callable[[], list[str]]
+    browser: Chrome,
+    output_dir: Path,
+    console_errors: Callable[[], list[str]],
+    screenshot: Callable[[str], None],
 ) -> None:
     _open_first_lecture(browser, output_dir)
     mcq = browser.find_element(By.ID, "lec_1-L1-mcq")
@@ -74,4 +68,4 @@ def test_quiz_answers_get_instant_feedback(
     assert mca.find_elements(By.CLASS_NAME, "katex"), "O(n log n) in the question is rendered"
     assert console_errors() == []
     browser.find_element(By.ID, f"{COURSE}-lec_1-c1").click()
-    screenshot(browser, "study-site.png")
+    screenshot("study-site.png")

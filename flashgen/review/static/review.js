@@ -119,3 +119,8 @@ document.addEventListener("keydown", (event) => {
 });
 applyFilters();
 select(items[0]);
+// Show where the card's term first occurs in its chunk.
+for (const chunk of document.querySelectorAll(".chunk")) {
+  const mark = chunk.querySelector("mark");
+  if (mark) chunk.scrollTop = Math.max(mark.offsetTop - chunk.offsetTop - 40, 0);
+}
