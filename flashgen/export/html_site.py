@@ -114,13 +114,18 @@ def _with_items(lectures: list[LectureOutput]) -> list[LectureOutput]:
     ]
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(_FILES / "templates"),
+def template_environment(folder: Path) -> Environment:
+    """Jinja2 templates from ``folder``, autoescaped (the study site's and the review page's)."""
+    return Environment(
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _environment() -> Environment:
+    env = template_environment(_FILES / "templates")
     env.filters["text"] = text_html
     env.globals.update(
         card_back_parts=card_back_parts,

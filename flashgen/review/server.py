@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flashgen.config import Settings
 from flashgen.errors import UsageError
+from flashgen.export.html_site import template_environment
 from flashgen.output.store import OutputStore
 from flashgen.review.changes import Conflict, Invalid, decide, edit
 from flashgen.review.items import SourceText, lecture_view
@@ -90,12 +90,7 @@ class Guard:
 
 
 def create_app(site: ReviewSite) -> ASGIApp:
-    env = Environment(
-        loader=FileSystemLoader(_HERE / "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment(_HERE / "templates")
     env.filters["marked"] = marked
     sources = SourceText(site.settings, site.course_id)
 

@@ -119,26 +119,17 @@ def test_an_edit_breaking_a_rule_is_refused_with_the_rule(review_server: ReviewS
     quiz = _store(review_server).load_quiz(lecture, 1)
     assert quiz is not None
     question = next(q for q in quiz.questions if q.type == "mcq")
-    data = question.model_dump(mode="json") | {"correct_answer": ["A", "B"]}
-    status, reply = _change(
-        review_server,
-        lecture=lecture,
-        id=question.id,
-        digest=item_digest(question),
-        action="edit",
-        data=data,
-    )
-    assert status == 422 and "an mcq has exactly one correct answer" in str(reply["error"])
 
+    def edit(data: dict[str, object]) -> tuple[int, dict[str, object]]:
+        seen = item_digest(question)
+        return _change(
+            review_server, lecture=lecture, id=question.id, digest=seen, action="edit", data=data
+        )
+
+    status, reply = edit(question.model_dump(mode="json") | {"correct_answer": ["A", "B"]})
+    assert status == 422 and "an mcq has exactly one correct answer" in str(reply["error"])
     data = question.model_dump(mode="json") | {"explanation": "Because the text says so."}
-    status, reply = _change(
-        review_server,
-        lecture=lecture,
-        id=question.id,
-        digest=item_digest(question),
-        action="edit",
-        data=data,
-    )
+    status, reply = edit(data)
     assert status == 200 and reply["state"] == "edited"
     saved = _store(review_server).load_quiz(lecture, 1)
     assert saved is not None
