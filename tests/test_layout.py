@@ -23,9 +23,17 @@ def all_modules() -> list[str]:
 def test_every_module_imports_on_its_own(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # A fresh import of flashgen for this module alone: sys.modules without any flashgen module
     # (monkeypatch puts the originals back, so other tests keep the classes they imported).
+    before = set(sys.modules)
     for loaded in [m for m in sys.modules if m == "flashgen" or m.startswith("flashgen.")]:
         monkeypatch.delitem(sys.modules, loaded)
-    importlib.import_module(name)
+    try:
+        importlib.import_module(name)
+    finally:
+        # ... and modules first imported here leave too: one left behind would hold the fresh
+        # classes, and a later test's isinstance against the originals would fail.
+        for added in set(sys.modules) - before:
+            if added == "flashgen" or added.startswith("flashgen."):
+                del sys.modules[added]
 
 
 def test_the_stages_are_subpackages() -> None:

@@ -69,3 +69,20 @@ def test_quiz_answers_get_instant_feedback(
     assert console_errors() == []
     browser.find_element(By.ID, f"{COURSE}-lec_1-c1").click()
     screenshot("study-site.png")
+
+
+def test_printing_shows_both_faces_and_every_explanation(
+    browser: Chrome, output_dir: Path, console_errors: Callable[[], list[str]]
+) -> None:
+    _open_first_lecture(browser, output_dir)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        card = browser.find_element(By.ID, f"{COURSE}-lec_1-c1")
+        assert card.find_element(By.CLASS_NAME, "front").is_displayed()
+        assert card.find_element(By.CLASS_NAME, "back").is_displayed()
+        explanation = browser.find_element(By.CSS_SELECTOR, "#lec_1-L1-mcq .explanation")
+        assert explanation.is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "#lec_1-L1-mcq button").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert console_errors() == []
