@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -22,6 +24,7 @@ def review(
 ) -> None:
     """Open a page on 127.0.0.1 to approve, reject and edit items beside their source text.
     Every change is saved at once, through the same review state as `flashgen approve`."""
+    import threading
     import webbrowser
 
     from flashgen.errors import UsageError
@@ -42,6 +45,17 @@ def review(
         console = _console()
         console.print(f"review page: {server.site.url}", highlight=False, soft_wrap=True)
         console.print("press Ctrl-C to stop (every change is already saved)", highlight=False)
-        if not no_browser:
-            webbrowser.open(server.site.url)  # returns False, harmlessly, when none is at hand
+        if not no_browser and _graphical():
+            # After the server starts; a browser that opens at once gets a refused connection.
+            threading.Timer(0.5, webbrowser.open, [server.site.url]).start()
+        elif not no_browser:
+            console.print("no graphical browser at hand: open the URL above", highlight=False)
         server.run()
+
+
+def _graphical() -> bool:
+    """A desktop to open a browser on. Without one, webbrowser.open would run a text browser
+    (lynx, w3m) in this terminal, in the foreground."""
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )

@@ -168,6 +168,7 @@ def bind() -> socket.socket:
     """A listening socket on a free port of 127.0.0.1 (never another interface)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections made before uvicorn starts wait instead of being refused
     return sock
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-from pathlib import Path
 
 import pytest
 
@@ -144,9 +143,7 @@ def test_a_page_older_than_the_file_is_refused(review_server: ReviewServer) -> N
     assert status == 409 and "changed on disk" in str(reply["error"])
 
 
-def test_a_change_waits_for_no_run_it_is_refused_while_one_writes(
-    review_server: ReviewServer, tmp_path: Path
-) -> None:
+def test_a_change_is_refused_while_a_run_holds_the_course(review_server: ReviewServer) -> None:
     lecture, card_id, seen = _first_card(review_server)
     with run_lock(_store(review_server).course_dir):
         status, reply = _change(
