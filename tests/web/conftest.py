@@ -33,6 +33,8 @@ def browser() -> Iterator[Chrome]:
     binary = _find("chromium", "chromium-browser", "google-chrome")
     driver_path = _find("chromedriver")
     if binary is None or driver_path is None:
+        if os.environ.get("FLASHGEN_REQUIRE_BROWSER"):  # set by .ci/run: CI must have one
+            pytest.fail("FLASHGEN_REQUIRE_BROWSER is set but no chromium/chromedriver was found")
         pytest.skip(
             "no headless Chromium found: `apt-get install -y chromium chromium-driver` "
             "(.ci/run installs them)"
