@@ -154,11 +154,16 @@ def _pretty(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def marked(text: str, term: str) -> Markup:
-    """The chunk text, escaped, with the card's term marked where it occurs."""
-    if not term.strip():
+def marked(text: str, *candidates: str) -> Markup:
+    """The chunk text, escaped, with the first candidate found in it marked: a card's answer
+    (the sentence the offline generator took it from), else its term."""
+    folded = text.casefold()
+    needle = next(
+        (c.strip() for c in candidates if c.strip() and c.strip().casefold() in folded), ""
+    )
+    if not needle:
         return Markup(escape(text))
-    parts = re.split(f"({re.escape(term.strip())})", text, flags=re.IGNORECASE)
+    parts = re.split(f"({re.escape(needle)})", text, flags=re.IGNORECASE)
     return Markup("").join(
         Markup("<mark>{}</mark>").format(p) if i % 2 else escape(p) for i, p in enumerate(parts)
     )

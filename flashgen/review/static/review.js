@@ -122,5 +122,5 @@ select(items[0]);
 // Show where the card's term first occurs in its chunk.
 for (const chunk of document.querySelectorAll(".chunk")) {
   const mark = chunk.querySelector("mark");
-  if (mark) chunk.scrollTop = Math.max(mark.offsetTop - chunk.offsetTop - 40, 0);
+  if (mark) chunk.scrollTop = Math.max(mark.offsetTop - 40, 0); // .chunk is its offsetParent
 }
