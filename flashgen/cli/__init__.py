@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from flashgen.cli import commands, decisions, run
+from flashgen.cli import commands, decisions, review, run
 from flashgen.cli.app import app
 
 # Registered here, in the order ``--help`` lists them.
@@ -18,6 +18,7 @@ app.command()(decisions.approve)
 app.command()(decisions.reject)
 app.command()(decisions.reset)
 app.command()(decisions.prune)
+app.command()(review.review)
 app.command()(commands.export)
 app.command()(commands.schema)
 app.command("list")(commands.list_courses)

@@ -152,7 +152,10 @@ def plan(
 def export(
     course: Annotated[str, typer.Argument(help="Course whose generated output to export.")],
     to: Annotated[
-        str, typer.Option("--to", help="anki (.apkg), csv, tsv, gift (Moodle) or qti (Canvas).")
+        str,
+        typer.Option(
+            "--to", help="anki (.apkg), csv, tsv, gift (Moodle), qti (Canvas) or html (a site)."
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -170,7 +173,7 @@ def export(
     courses_dir: CoursesDir = None,
     output_dir: OutputDir = None,
 ) -> None:
-    """Export generated flashcards and quizzes to Anki, CSV/TSV, Moodle GIFT or Canvas QTI.
+    """Export generated flashcards and quizzes to Anki, CSV/TSV, Moodle GIFT, Canvas QTI or HTML.
     Rejected items are never exported, nor the output of lectures no longer in the course."""
     from flashgen.cli.decisions import current_lectures
     from flashgen.errors import CourseNotFound, UsageError

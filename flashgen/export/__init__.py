@@ -1,4 +1,4 @@
-"""Export a course's generated output to Anki, CSV/TSV, Moodle GIFT or Canvas QTI.
+"""Export a course's generated output to Anki, CSV/TSV, Moodle GIFT, Canvas QTI or a study site.
 
 ``export_course`` reads ``OUTPUT_DIR/COURSE/<lecture>/*.json`` and writes one file. The format
 modules are imported on demand: genanki alone adds about 0.1 s to every CLI start otherwise.
@@ -44,6 +44,8 @@ def export_course(
     Raises ``UsageError`` when the course has no output or nothing of the requested kind.
     """
     fmt = ExportFormat(fmt)
+    if fmt is ExportFormat.HTML:
+        return _export_site(output_dir, course_id, destination, lectures, approved_only)
     course = read_course(output_dir, course_id, lectures=lectures, approved_only=approved_only)
     _require_content(course, fmt, include_questions, approved_only)
     path = destination or default_destination(output_dir, course_id, fmt)
@@ -54,6 +56,34 @@ def export_course(
     )
     with atomic_path(path) as temporary:
         _writer(fmt, include_questions, bom)(course, temporary, result)
+    return result
+
+
+def _export_site(
+    output_dir: Path,
+    course_id: str,
+    destination: Path | None,
+    lectures: Collection[str] | None,
+    approved_only: bool,
+) -> ExportResult:
+    """The study site is a folder, swapped in whole; once any item of the course is approved it
+    shows approved items only (a published site shows what a teacher has checked)."""
+    from flashgen.export.html_site import course_has_approvals, write_site
+
+    approved_only = approved_only or course_has_approvals(output_dir, course_id)
+    course = read_course(output_dir, course_id, lectures=lectures, approved_only=approved_only)
+    if not course.card_count and not course.question_count:
+        _require_content(course, ExportFormat.ANKI, False, approved_only)
+    path = destination or default_destination(output_dir, course_id, ExportFormat.HTML)
+    result = ExportResult(
+        format=ExportFormat.HTML,
+        path=path,
+        skipped=list(course.skipped),
+        warnings=list(course.warnings),
+    )
+    if approved_only:
+        result.warnings.insert(0, "approved items only (items of this course are approved)")
+    write_site(course, path, result)
     return result
 
 

@@ -17,6 +17,7 @@ class ExportFormat(StrEnum):
     TSV = "tsv"
     GIFT = "gift"
     QTI = "qti"
+    HTML = "html"
 
     @property
     def extension(self) -> str:
@@ -30,6 +31,8 @@ _EXTENSIONS = {
     # Moodle's GIFT importer looks for .txt; the inner suffix keeps the format visible.
     ExportFormat.GIFT: ".gift.txt",
     ExportFormat.QTI: ".qti.zip",
+    # A folder: the static study site.
+    ExportFormat.HTML: "-site",
 }
 
 
