@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.end_to_end import Case, write_course
+from benchmarks.bench_course import Case, write_course
 from benchmarks.harness import argument_parser, markdown_table
 from flashgen.config import Settings
 from flashgen.models import Usage
