@@ -89,7 +89,8 @@ class OfflineGenerator:
         quiz of one lecture never depends on which other lecture finished first."""
         self.mix = mix or QuestionMix()
         self.course_chunks = {k: list(v) for k, v in sorted((course_chunks or {}).items())}
-        self._course_pools: dict[tuple[str, str], list[Flashcard]] = {}
+        # (course, declared language) -> the course's definition cards by their own language
+        self._course_pools: dict[tuple[str, str], dict[str, list[Flashcard]]] = {}
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -141,7 +142,7 @@ class OfflineGenerator:
             reason = "no question wording for this language; the cards are cloze cards only"
             return Generated(items=[], rejected=[Rejection(reason)])
         own = _quiz_pool(cards)
-        course = [c for c in self._course_pool(ctx) if _language(c, ctx) == language]
+        course = self._course_pool(ctx, language)
         pool = _quiz_pool([*own, *course])
         if len(own) < MIN_QUIZ_CARDS or len(pool) < MIN_OPTIONS:
             reason = (
@@ -173,8 +174,9 @@ class OfflineGenerator:
         kept = balance_positions(kept, digest(ctx.course.id, ctx.lecture_id, str(level)))
         return Generated(items=kept, rejected=rejected)
 
-    def _course_pool(self, ctx: GenerationContext) -> list[Flashcard]:
-        """The definition cards of the course's other lectures, computed once per language."""
+    def _course_pool(self, ctx: GenerationContext, language: str) -> list[Flashcard]:
+        """The definition cards in ``language`` of the course's other lectures. Cards and their
+        languages are found once per declared language, not again for every quiz task."""
         key = (ctx.course.id, ctx.language)
         if key not in self._course_pools:
             found: list[Flashcard] = []
@@ -182,8 +184,13 @@ class OfflineGenerator:
                 lecture_ctx = replace(ctx, lecture_id=lecture_id)
                 for chunk in chunks:
                     found += self._flashcards(chunk, lecture_ctx).items
-            self._course_pools[key] = [c for c in found if c.type == "definition"]
-        return [c for c in self._course_pools[key] if c.source.lecture != ctx.lecture_id]
+            by_language: dict[str, list[Flashcard]] = {}
+            for card in found:
+                if card.type == "definition":
+                    by_language.setdefault(_language(card, ctx), []).append(card)
+            self._course_pools[key] = by_language
+        cards = self._course_pools[key].get(language, [])
+        return [c for c in cards if c.source.lecture != ctx.lecture_id]
 
 
 # --- flashcards ----------------------------------------------------------------------------------
