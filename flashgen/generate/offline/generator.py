@@ -22,15 +22,13 @@ from flashgen.generate.base import Generated, GenerationContext, Rejection
 from flashgen.generate.mix import QuestionMix, assign
 from flashgen.generate.offline.cards import Definition, card_question, find_definitions
 from flashgen.generate.offline.cloze import Cloze, find_clozes
+from flashgen.generate.offline.extra_types import EXTRA
 from flashgen.generate.offline.lang import Wording, wording
 from flashgen.generate.offline.quiz import (
     SINGLE,
     Draw,
     QuestionDraft,
     balance_positions,
-    related,
-    similar,
-    statement,
     swapped_pairs,
 )
 from flashgen.generate.offline.shapes import PURPOSE, STATEMENT
@@ -43,7 +41,6 @@ from flashgen.generate.validation import (
 )
 from flashgen.ids import card_id, digest
 from flashgen.models import (
-    BLANK,
     Answers,
     CardSource,
     Chunk,
@@ -294,100 +291,7 @@ def _build(
         return swapped_pairs(card, pool, level, rng, words) or SINGLE[level](
             card, pool, level, rng, words
         )
-    extra = _EXTRA.get(kind)
+    extra = EXTRA.get(kind)
     if extra is not None:
         return extra(card, pool, level, rng, words)
     return SINGLE[level](card, pool, level, rng, words)
-
-
-# --- opt-in question types -----------------------------------------------------------------------
-
-
-def _base(
-    card: Flashcard, level: int, text: str, explanation: str, sources: Sequence[Flashcard]
-) -> QuestionDraft:
-    return {
-        "question_text": text,
-        "explanation": explanation,
-        "source_flashcard_ids": [c.id for c in sources],
-        "tags": [f"level-{level}"],
-    }
-
-
-def _true_false(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    truthful = rng.random() < 0.5
-    others = [o for o in pool if o.id != card.id and not related(card, o)]
-    donors = similar(card.answers.concise, [o.answers.concise for o in others], "", rng, 1)
-    if donors is None:
-        return None
-    donor = next(o for o in others if o.answers.concise == donors[0])
-    text = statement(card) if truthful else statement(card, donor)
-    explanation = (
-        w.described_as.format(term=card.term, text=card.answers.concise)
-        if truthful
-        else w.swapped.format(term=card.term, text=donor.answers.concise, other=donor.term)
-    )
-    return {
-        **_base(card, level, w.true_or_false.format(text=text), explanation, [card]),
-        "type": "true_false",
-        "correct_answer": truthful,
-    }
-
-
-def _fill_in_blank(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    text = w.name_term.format(text=f"{BLANK} — {card.answers.concise}")
-    explanation = w.described_as.format(term=card.term, text=card.answers.concise)
-    return {
-        **_base(card, level, text, explanation, [card]),
-        "type": "fill_in_blank",
-        "accepted_answers": [card.term],
-    }
-
-
-def _matching(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    others = [o for o in pool if o.id != card.id]
-    chosen = [card, *rng.sample(others, min(3, len(others)))]
-    pairs = [{"left": c.term, "right": c.answers.concise} for c in chosen]
-    explanation = " ".join(statement(c) for c in chosen)
-    return {
-        **_base(card, level, w.match, explanation, chosen),
-        "type": "matching",
-        "pairs": pairs,
-    }
-
-
-def _categorization(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    sections: dict[str, list[Flashcard]] = {}
-    for other in pool:
-        if other.context:
-            sections.setdefault(other.context, []).append(other)
-    if card.context not in sections or len(sections) < 2:
-        return None
-    others = sorted(name for name in sections if name != card.context)
-    picked = [card.context, others[rng.randrange(len(others))]]
-    members = {name: sections[name][:3] for name in picked}
-    chosen = [c for name in picked for c in members[name]]
-    explanation = "; ".join(
-        f"{name}: {', '.join(c.term for c in members[name])}" for name in picked
-    )
-    return {
-        **_base(card, level, w.sort, explanation + ".", chosen),
-        "type": "categorization",
-        "categories": {name: [c.term for c in members[name]] for name in picked},
-    }
-
-
-_EXTRA = {
-    "true_false": _true_false,
-    "fill_in_blank": _fill_in_blank,
-    "matching": _matching,
-    "categorization": _categorization,
-}
