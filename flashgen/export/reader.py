@@ -19,7 +19,7 @@ from flashgen.errors import UsageError
 from flashgen.export.base import SkippedItem
 from flashgen.models import QUIZ_LEVELS, FlashcardFile, QuizFile
 from flashgen.output.review import load_review
-from flashgen.output.store import FLASHCARDS_FILE, OutputStore, quiz_file_name
+from flashgen.output.store import OutputStore
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,16 @@ def read_course(
     course_dir = _course_dir(output_dir, course_id)
     course = CourseOutput(id=course_id, name=course_id)
     names: list[str] = []
-    for lecture_id in OutputStore(output_dir, course_id).lecture_ids():
+    store = OutputStore(output_dir, course_id)
+    for lecture_id in store.lecture_ids():
         if lectures is not None and lecture_id not in lectures:
             course.warnings.append(
                 f"{lecture_id}: left out, its lecture is no longer in the course "
                 "(`flashgen prune` removes its output)"
             )
             continue
-        lecture = _read_lecture(course_dir / lecture_id, course)
-        _apply_review(lecture, course_dir / lecture_id, approved_only, course)
+        lecture = _read_lecture(store, lecture_id, course)
+        _apply_review(lecture, store.lecture_dir(lecture_id), approved_only, course)
         if lecture.flashcards is not None or lecture.quizzes:
             course.lectures.append(lecture)
             names.extend(_course_names(lecture))
@@ -92,14 +93,14 @@ def _course_dir(output_dir: Path, course_id: str) -> Path:
     return course_dir
 
 
-def _read_lecture(folder: Path, course: CourseOutput) -> LectureOutput:
-    flashcards = _load(folder / FLASHCARDS_FILE, FlashcardFile, "flashcards", course)
+def _read_lecture(store: OutputStore, lecture_id: str, course: CourseOutput) -> LectureOutput:
+    flashcards = _load(store.flashcards_path(lecture_id), FlashcardFile, "flashcards", course)
     quizzes: dict[int, QuizFile] = {}
     for level in QUIZ_LEVELS:
-        quiz = _load(folder / quiz_file_name(level), QuizFile, "questions", course)
+        quiz = _load(store.quiz_path(lecture_id, level), QuizFile, "questions", course)
         if quiz is not None:
             quizzes[level] = quiz
-    return LectureOutput(id=folder.name, flashcards=flashcards, quizzes=quizzes)
+    return LectureOutput(id=lecture_id, flashcards=flashcards, quizzes=quizzes)
 
 
 def _apply_review(

@@ -30,7 +30,8 @@ def bom_encoding(data: bytes) -> tuple[str, int] | None:
 
 
 def utf16_without_bom(data: bytes) -> str | None:
-    """The UTF-16 encoding ``data`` is in, judged from where its NUL bytes fall, if any."""
+    """``data`` decoded as UTF-16, when where its NUL bytes fall says it is UTF-16; else None.
+    The text, not the encoding: the check decodes it already, a second decode would repeat it."""
     sample = data[: _SAMPLE - _SAMPLE % 2]
     if len(sample) < 2 or len(data) % 2:
         return None
@@ -44,10 +45,9 @@ def utf16_without_bom(data: bytes) -> str | None:
     else:
         return None
     try:
-        data.decode(encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError:
         return None
-    return encoding
 
 
 def decode_unicode(data: bytes) -> str | None:
@@ -59,5 +59,4 @@ def decode_unicode(data: bytes) -> str | None:
             return data[skip:].decode(encoding)
         except UnicodeDecodeError:
             return None
-    utf16 = utf16_without_bom(data)
-    return data.decode(utf16) if utf16 else None
+    return utf16_without_bom(data)

@@ -12,8 +12,6 @@ from functools import cache
 
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
-from flashgen.ingest.chunking import chunk_blocks
-from flashgen.ingest.cleaning import clean_blocks
 from flashgen.ingest.discovery import load_course, scan_lectures
 from flashgen.ingest.extract import extract
 from flashgen.models import Chunk, Flashcard, QuizQuestion
@@ -95,7 +93,8 @@ class SourceText:
             extraction = extract(lecture, max_bytes=self.settings.max_file_bytes)
         except (FlashgenError, OSError):
             return []  # the page still works without the source beside the items
-        blocks = clean_blocks(extraction.blocks, lecture.kind)
-        return chunk_blocks(
-            lecture.id, blocks, self.settings.chunk_size, self.settings.chunk_overlap
-        )
+        # The run's own cleaning and chunking, so chunk N here is chunk N of the run; imported
+        # here, as the page opens a lecture: the run's modules are not needed to start the page.
+        from flashgen.run.runner import chunked
+
+        return chunked(self.settings, lecture, extraction)

@@ -60,6 +60,7 @@ def find_clozes(
         key=len,
         reverse=True,
     )
+    patterns = [_term_patterns(term) for term in terms]  # compiled once, tried on every sentence
     defining = {id(d.sentence) for d in definitions}
     skip = set() if own else defining
     clozes: list[Cloze] = []
@@ -79,19 +80,25 @@ def find_clozes(
         whole = sentence.text.rstrip().endswith((".", "!", ";")) or sentence.listed
         if not whole and id(sentence) not in defining:
             continue
-        for term in terms:
-            spaced = r"\s+".join(re.escape(word) for word in term.split())
-            pattern = re.compile(rf"(?<![\w-]){spaced}(?![\w-])", re.I)
+        for term, pattern, inside in patterns:
             found_term = pattern.search(sentence.text)
-            inside = re.compile(rf"(?<!\w){spaced}", re.I)  # also in "Exception-Situation"
-            if found_term and len(inside.findall(sentence.text)) > 1:
+            if not found_term:
+                continue
+            if len(inside.findall(sentence.text)) > 1:
                 break  # the blank's answer would stand in the same sentence
-            if found_term and _opposite_named(term, sentence.text):
+            if _opposite_named(term, sentence.text):
                 break  # "zwischen ____ und unchecked Exceptions": the opposite gives it away
-            if found_term:
-                blanked = plain_inline(
-                    sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]
-                )
-                clozes.append(Cloze(" ".join(found_term.group(0).split()), blanked, sentence))
-                break
+            blanked = plain_inline(
+                sentence.text[: found_term.start()] + "____" + sentence.text[found_term.end() :]
+            )
+            clozes.append(Cloze(" ".join(found_term.group(0).split()), blanked, sentence))
+            break
     return clozes
+
+
+def _term_patterns(term: str) -> tuple[str, re.Pattern[str], re.Pattern[str]]:
+    """The term as a whole word (any spacing), and anywhere a word starts with it."""
+    spaced = r"\s+".join(re.escape(word) for word in term.split())
+    whole = re.compile(rf"(?<![\w-]){spaced}(?![\w-])", re.I)
+    inside = re.compile(rf"(?<!\w){spaced}", re.I)  # also in "Exception-Situation"
+    return term, whole, inside

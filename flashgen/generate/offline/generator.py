@@ -22,15 +22,13 @@ from flashgen.generate.base import Generated, GenerationContext, Rejection
 from flashgen.generate.mix import QuestionMix, assign
 from flashgen.generate.offline.cards import Definition, card_question, find_definitions
 from flashgen.generate.offline.cloze import Cloze, find_clozes
+from flashgen.generate.offline.extra_types import EXTRA
 from flashgen.generate.offline.lang import Wording, wording
 from flashgen.generate.offline.quiz import (
     SINGLE,
     Draw,
     QuestionDraft,
     balance_positions,
-    related,
-    similar,
-    statement,
     swapped_pairs,
 )
 from flashgen.generate.offline.shapes import PURPOSE, STATEMENT
@@ -43,7 +41,6 @@ from flashgen.generate.validation import (
 )
 from flashgen.ids import card_id, digest
 from flashgen.models import (
-    BLANK,
     Answers,
     CardSource,
     Chunk,
@@ -89,7 +86,8 @@ class OfflineGenerator:
         quiz of one lecture never depends on which other lecture finished first."""
         self.mix = mix or QuestionMix()
         self.course_chunks = {k: list(v) for k, v in sorted((course_chunks or {}).items())}
-        self._course_pools: dict[tuple[str, str], list[Flashcard]] = {}
+        # (course, declared language) -> the course's definition cards by their own language
+        self._course_pools: dict[tuple[str, str], dict[str, list[Flashcard]]] = {}
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -141,7 +139,7 @@ class OfflineGenerator:
             reason = "no question wording for this language; the cards are cloze cards only"
             return Generated(items=[], rejected=[Rejection(reason)])
         own = _quiz_pool(cards)
-        course = [c for c in self._course_pool(ctx) if _language(c, ctx) == language]
+        course = self._course_pool(ctx, language)
         pool = _quiz_pool([*own, *course])
         if len(own) < MIN_QUIZ_CARDS or len(pool) < MIN_OPTIONS:
             reason = (
@@ -173,8 +171,9 @@ class OfflineGenerator:
         kept = balance_positions(kept, digest(ctx.course.id, ctx.lecture_id, str(level)))
         return Generated(items=kept, rejected=rejected)
 
-    def _course_pool(self, ctx: GenerationContext) -> list[Flashcard]:
-        """The definition cards of the course's other lectures, computed once per language."""
+    def _course_pool(self, ctx: GenerationContext, language: str) -> list[Flashcard]:
+        """The definition cards in ``language`` of the course's other lectures. Cards and their
+        languages are found once per declared language, not again for every quiz task."""
         key = (ctx.course.id, ctx.language)
         if key not in self._course_pools:
             found: list[Flashcard] = []
@@ -182,8 +181,13 @@ class OfflineGenerator:
                 lecture_ctx = replace(ctx, lecture_id=lecture_id)
                 for chunk in chunks:
                     found += self._flashcards(chunk, lecture_ctx).items
-            self._course_pools[key] = [c for c in found if c.type == "definition"]
-        return [c for c in self._course_pools[key] if c.source.lecture != ctx.lecture_id]
+            by_language: dict[str, list[Flashcard]] = {}
+            for card in found:
+                if card.type == "definition":
+                    by_language.setdefault(_language(card, ctx), []).append(card)
+            self._course_pools[key] = by_language
+        cards = self._course_pools[key].get(language, [])
+        return [c for c in cards if c.source.lecture != ctx.lecture_id]
 
 
 # --- flashcards ----------------------------------------------------------------------------------
@@ -287,100 +291,7 @@ def _build(
         return swapped_pairs(card, pool, level, rng, words) or SINGLE[level](
             card, pool, level, rng, words
         )
-    extra = _EXTRA.get(kind)
+    extra = EXTRA.get(kind)
     if extra is not None:
         return extra(card, pool, level, rng, words)
     return SINGLE[level](card, pool, level, rng, words)
-
-
-# --- opt-in question types -----------------------------------------------------------------------
-
-
-def _base(
-    card: Flashcard, level: int, text: str, explanation: str, sources: Sequence[Flashcard]
-) -> QuestionDraft:
-    return {
-        "question_text": text,
-        "explanation": explanation,
-        "source_flashcard_ids": [c.id for c in sources],
-        "tags": [f"level-{level}"],
-    }
-
-
-def _true_false(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    truthful = rng.random() < 0.5
-    others = [o for o in pool if o.id != card.id and not related(card, o)]
-    donors = similar(card.answers.concise, [o.answers.concise for o in others], "", rng, 1)
-    if donors is None:
-        return None
-    donor = next(o for o in others if o.answers.concise == donors[0])
-    text = statement(card) if truthful else statement(card, donor)
-    explanation = (
-        w.described_as.format(term=card.term, text=card.answers.concise)
-        if truthful
-        else w.swapped.format(term=card.term, text=donor.answers.concise, other=donor.term)
-    )
-    return {
-        **_base(card, level, w.true_or_false.format(text=text), explanation, [card]),
-        "type": "true_false",
-        "correct_answer": truthful,
-    }
-
-
-def _fill_in_blank(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    text = w.name_term.format(text=f"{BLANK} — {card.answers.concise}")
-    explanation = w.described_as.format(term=card.term, text=card.answers.concise)
-    return {
-        **_base(card, level, text, explanation, [card]),
-        "type": "fill_in_blank",
-        "accepted_answers": [card.term],
-    }
-
-
-def _matching(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    others = [o for o in pool if o.id != card.id]
-    chosen = [card, *rng.sample(others, min(3, len(others)))]
-    pairs = [{"left": c.term, "right": c.answers.concise} for c in chosen]
-    explanation = " ".join(statement(c) for c in chosen)
-    return {
-        **_base(card, level, w.match, explanation, chosen),
-        "type": "matching",
-        "pairs": pairs,
-    }
-
-
-def _categorization(
-    card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
-) -> QuestionDraft | None:
-    sections: dict[str, list[Flashcard]] = {}
-    for other in pool:
-        if other.context:
-            sections.setdefault(other.context, []).append(other)
-    if card.context not in sections or len(sections) < 2:
-        return None
-    others = sorted(name for name in sections if name != card.context)
-    picked = [card.context, others[rng.randrange(len(others))]]
-    members = {name: sections[name][:3] for name in picked}
-    chosen = [c for name in picked for c in members[name]]
-    explanation = "; ".join(
-        f"{name}: {', '.join(c.term for c in members[name])}" for name in picked
-    )
-    return {
-        **_base(card, level, w.sort, explanation + ".", chosen),
-        "type": "categorization",
-        "categories": {name: [c.term for c in members[name]] for name in picked},
-    }
-
-
-_EXTRA = {
-    "true_false": _true_false,
-    "fill_in_blank": _fill_in_blank,
-    "matching": _matching,
-    "categorization": _categorization,
-}

@@ -130,14 +130,14 @@ def related(a: Flashcard, b: Flashcard) -> bool:
     return bool(stems(a.term) & stems(b.term)) or (len(shorter) >= 4 and shorter in longer)
 
 
-def _others(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
+def others_than(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
     return [other for other in pool if other.id != card.id]
 
 
 def _lecture_mates(card: Flashcard, pool: Sequence[Flashcard]) -> list[Flashcard]:
     """The pool's other cards from the card's own lecture (the pool also holds the course's
     definitions, as distractors for short lectures)."""
-    return [o for o in _others(card, pool) if o.source.lecture == card.source.lecture]
+    return [o for o in others_than(card, pool) if o.source.lecture == card.source.lecture]
 
 
 def _mates_first(
@@ -146,7 +146,7 @@ def _mates_first(
     """``n`` other cards, from the card's lecture as far as it has them, then the course."""
     mates = _lecture_mates(card, pool)
     picked = rng.sample(mates, min(n, len(mates)))
-    rest = [o for o in _others(card, pool) if o not in picked and o not in mates]
+    rest = [o for o in others_than(card, pool) if o not in picked and o not in mates]
     return picked + rng.sample(rest, min(n - len(picked), len(rest)))
 
 
@@ -156,7 +156,7 @@ def which_definition(
     """Level 1: the term, and four of the lecture's definitions."""
     stem = w.describes.format(term=card.term)
     answer = card.answers.concise
-    wrong = similar(answer, [o.answers.concise for o in _others(card, pool)], stem, rng)
+    wrong = similar(answer, [o.answers.concise for o in others_than(card, pool)], stem, rng)
     if wrong is None:
         return None
     explanation = w.described_as.format(term=card.term, text=answer)
@@ -167,7 +167,7 @@ def which_term(
     card: Flashcard, pool: Sequence[Flashcard], level: int, rng: random.Random, w: Wording
 ) -> QuestionDraft | None:
     """Level 2: an example (where the lecture gives one) or the description, and four terms."""
-    others = [o.term for o in _others(card, pool)]
+    others = [o.term for o in others_than(card, pool)]
     stems_tried = []
     if card.example and not re.search(re.escape(card.term), card.example, re.I):
         stems_tried.append(w.which_example.format(text=card.example))
@@ -185,7 +185,7 @@ def one_false(
 ) -> QuestionDraft | None:
     """Level 3: three true term–description statements and one whose description belongs to
     another card; the false one is the answer."""
-    others = _others(card, pool)
+    others = others_than(card, pool)
     if len(others) < 4:
         return None
     true_cards = _mates_first(card, pool, rng, 3)
@@ -269,7 +269,7 @@ def in_order(
         return None
     elsewhere = [o for o in mates if o.context != card.context] or mates
     partner = elsewhere[rng.randrange(len(elsewhere))]
-    rest = [o for o in _others(card, pool) if o.id != partner.id]
+    rest = [o for o in others_than(card, pool) if o.id != partner.id]
     if len(rest) < 2:
         return None
     stem = w.in_order.format(first=card.answers.concise, second=partner.answers.concise)
