@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
@@ -343,10 +343,4 @@ def typical_cards(count: int) -> list[Flashcard]:
 
 
 def _cached_cards(cache: TaskCache | None, key: str) -> list[Flashcard] | None:
-    stored = cache.get(key) if cache is not None else None
-    if stored is None:
-        return None
-    try:
-        return _CARDS.validate_python(stored)
-    except ValidationError:
-        return None  # written by an older flashgen: the run will regenerate it
+    return cache.items(key, _CARDS) if cache is not None else None
