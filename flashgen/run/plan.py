@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
 from flashgen.events import Event, LectureSkipped
@@ -56,9 +54,9 @@ from flashgen.run.runner import (
     offline_generator,
     prepare,
 )
+from flashgen.run.task_runner import CARDS
 from flashgen.run.tasks import TaskMaker, group_sizes, quiz_groups
 
-_CARDS = TypeAdapter(list[Flashcard])
 DEFAULT_MIN_CACHED = 1024
 
 
@@ -348,4 +346,4 @@ def typical_cards(count: int) -> list[Flashcard]:
 
 
 def _cached_cards(cache: TaskCache | None, key: str) -> list[Flashcard] | None:
-    return cache.items(key, _CARDS) if cache is not None else None
+    return cache.items(key, CARDS) if cache is not None else None

@@ -23,7 +23,7 @@ from flashgen.run.tasks import RUNNING_TASK, TaskSpec
 
 T = TypeVar("T")
 _QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
-_CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
+CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
 
 
 @dataclass
@@ -67,7 +67,7 @@ class TaskRunner:
     async def flashcards(self, spec: TaskSpec) -> tuple[Generated[Flashcard] | None, TaskResult]:
         assert spec.chunk is not None
         chunk, ctx = spec.chunk, self._context(spec)
-        return await self._run(spec, _CARDS, lambda: self.generator.flashcards(chunk, ctx))
+        return await self._run(spec, CARDS, lambda: self.generator.flashcards(chunk, ctx))
 
     async def quiz(self, spec: TaskSpec) -> tuple[Generated[QuizQuestion] | None, TaskResult]:
         assert spec.level is not None
