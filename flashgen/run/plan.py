@@ -138,10 +138,9 @@ def _planned_provider(settings: Settings) -> tuple[str, str]:
 
     # An explicit provider needs no key to be planned for; auto decides as a run would.
     name = settings.provider if settings.provider != "auto" else choose_provider(settings)[0]
-    provider = next((p for p in LLM_PROVIDERS if p == name), None)
-    if provider is None:
+    if name not in LLM_PROVIDERS:
         return "offline", OfflineGenerator.model
-    return provider, settings.model or DEFAULT_MODELS[provider]
+    return name, settings.model or DEFAULT_MODELS[name]
 
 
 def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Plan:
