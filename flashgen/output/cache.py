@@ -15,12 +15,15 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
 from flashgen.errors import ConfigError
 from flashgen.models import Chunk, Course, Flashcard
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 CACHE_FILE = "flashgen-cache.sqlite3"
@@ -149,6 +152,17 @@ class TaskCache:
         except (TypeError, ValueError):
             return None
         return items if isinstance(items, list) else None
+
+    def items(self, key: str, decoder: TypeAdapter[list[T]]) -> list[T] | None:
+        """The stored items decoded, or None when absent, damaged or written by an older
+        flashgen with another schema (the task then runs again)."""
+        stored = self.get(key)
+        if stored is None:
+            return None
+        try:
+            return decoder.validate_python(stored)
+        except ValidationError:
+            return None
 
     def put(self, key: str, kind: str, task_id: str, items: Sequence[Any]) -> None:
         """Store a task's items (models or their JSON-mode dicts) as one JSON array. Models are

@@ -43,9 +43,11 @@ class LectureStatus:
         return f"{self.state}: {text}"
 
 
-def _files(
+def saved_files(
     store: OutputStore, lecture_id: str
 ) -> tuple[FlashcardFile | None, list[QuizFile | None]]:
+    """A lecture's flashcards file and its quiz files by level (``QUIZ_LEVELS``'s order),
+    None where missing or invalid."""
     return (
         store.load_flashcards(lecture_id),
         [store.load_quiz(lecture_id, level) for level in QUIZ_LEVELS],
@@ -58,7 +60,7 @@ def _metadata(cards: FlashcardFile, quizzes: list[QuizFile | None]) -> Iterator[
 
 
 def lecture_status(store: OutputStore, lecture_id: str, digest: str) -> LectureStatus:
-    cards, quizzes = _files(store, lecture_id)
+    cards, quizzes = saved_files(store, lecture_id)
     if cards is None:
         return LectureStatus(lecture_id, "not generated")
     status = LectureStatus(lecture_id, "complete", cards=len(cards.flashcards))

@@ -188,10 +188,13 @@ class LectureAssembler:
     async def finish_level(
         self, lecture_id: str, level: int, runs: list[QuizRun], aliases: dict[str, str]
     ) -> tuple[int, list[FailedTask]]:
+        existing = self.store.load_quiz(lecture_id, level)
+        saved = existing.questions if existing else []
         questions = [q for run in runs if run.generated for q in run.generated.items]
         if not all(run.result.ok for run in runs):
+            # Questions an earlier run saved that no successful task of this run replaces.
             redone = {card.id for run in runs if run.result.ok for card in run.cards}
-            questions += self.kept_questions(lecture_id, level, redone)
+            questions += [q for q in saved if not set(q.source_flashcard_ids) <= redone]
         # Source text of each question: its own lecture's cards (before any is credited to a
         # card kept in its place), so the record does not depend on which lecture saved first.
         sources = self._sources.setdefault(lecture_id, {})
@@ -201,9 +204,8 @@ class LectureAssembler:
         if aliases:
             questions = [credit_kept_cards(q, aliases) for q in questions]
         questions, _ = dedupe_questions(questions)
-        existing = self.store.load_quiz(lecture_id, level)
         review = self.reviews.open(lecture_id)
-        questions = merge(questions, existing.questions if existing else [], review)
+        questions = merge(questions, saved, review)
         made = len(questions)
         questions = drop_earlier_questions(
             self.store, self._earlier(lecture_id), level, questions, _kept_ids(review)
@@ -239,13 +241,6 @@ class LectureAssembler:
         if existing is None:
             return []
         return [card for card in existing.flashcards if card.source.chunk == chunk]
-
-    def kept_questions(self, lecture_id: str, level: int, redone: set[str]) -> list[QuizQuestion]:
-        """Questions an earlier run saved that no successful task of this run replaces."""
-        existing = self.store.load_quiz(lecture_id, level)
-        if existing is None:
-            return []
-        return [q for q in existing.questions if not set(q.source_flashcard_ids) <= redone]
 
     def _header(
         self, lecture_id: str, failed: list[FailedTask], ok: int, total: int, items: int, note: str

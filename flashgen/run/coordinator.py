@@ -33,7 +33,7 @@ from flashgen.run.assemble import (
 )
 from flashgen.run.interrupt import RunControl
 from flashgen.run.task_runner import TaskRunner
-from flashgen.run.tasks import TaskMaker, quiz_groups
+from flashgen.run.tasks import TaskMaker, TaskSpec, quiz_groups
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -180,21 +180,12 @@ class Coordinator:
             return []
         self.emit(QuizTasksPlanned(lecture_id, len(groups) * len(self.levels)))
         jobs = [
-            self._quiz_run(rank, lecture_id, level, chunk, number, group)
+            self._quiz_run(level, group, self.tasks.quiz(rank, lecture_id, level, chunk, n, group))
             for level in self.levels
-            for number, group in enumerate(groups)
+            for n, group in enumerate(groups)
         ]
         return await self._all(jobs)
 
-    async def _quiz_run(
-        self,
-        rank: int,
-        lecture_id: str,
-        level: int,
-        chunk: int,
-        number: int,
-        cards: list[Flashcard],
-    ) -> QuizRun:
-        spec = self.tasks.quiz(rank, lecture_id, level, chunk, number, cards)
+    async def _quiz_run(self, level: int, cards: list[Flashcard], spec: TaskSpec) -> QuizRun:
         generated, result = await self.runner.quiz(spec)
         return QuizRun(level, cards, generated, result)

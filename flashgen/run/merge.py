@@ -15,6 +15,7 @@ from flashgen.events import GeneratorChosen, LecturePlanned, Listener, Notice, T
 from flashgen.ingest.discovery import LectureScan
 from flashgen.models import QUIZ_LEVELS, OutputMetadata, TaskKind
 from flashgen.output.course_dedupe import dedupe_course
+from flashgen.output.status import saved_files
 from flashgen.output.store import OutputStore
 from flashgen.run.assemble import LectureAssembler
 
@@ -57,12 +58,11 @@ def merge_course(scan: LectureScan, store: OutputStore, emit: Listener) -> None:
 
 def _metadata(store: OutputStore, lecture_id: str) -> list[tuple[int | None, OutputMetadata]]:
     """Each saved file's metadata, with its quiz level (None: the flashcards file)."""
-    cards = store.load_flashcards(lecture_id)
-    found: list[tuple[int | None, OutputMetadata]] = []
-    if cards is not None:
-        found.append((None, cards.metadata))
-    for level in QUIZ_LEVELS:
-        quiz = store.load_quiz(lecture_id, level)
+    cards, quizzes = saved_files(store, lecture_id)
+    found: list[tuple[int | None, OutputMetadata]] = (
+        [] if cards is None else [(None, cards.metadata)]
+    )
+    for level, quiz in zip(QUIZ_LEVELS, quizzes, strict=True):
         if quiz is not None:
             found.append((level, quiz.metadata))
     return found

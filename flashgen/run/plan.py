@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
 from flashgen.config import Settings
 from flashgen.errors import FlashgenError
 from flashgen.events import Event, LectureSkipped
@@ -56,9 +54,9 @@ from flashgen.run.runner import (
     offline_generator,
     prepare,
 )
+from flashgen.run.task_runner import CARDS
 from flashgen.run.tasks import TaskMaker, group_sizes, quiz_groups
 
-_CARDS = TypeAdapter(list[Flashcard])
 DEFAULT_MIN_CACHED = 1024
 
 
@@ -140,10 +138,9 @@ def _planned_provider(settings: Settings) -> tuple[str, str]:
 
     # An explicit provider needs no key to be planned for; auto decides as a run would.
     name = settings.provider if settings.provider != "auto" else choose_provider(settings)[0]
-    provider = next((p for p in LLM_PROVIDERS if p == name), None)
-    if provider is None:
+    if name not in LLM_PROVIDERS:
         return "offline", OfflineGenerator.model
-    return provider, settings.model or DEFAULT_MODELS[provider]
+    return name, settings.model or DEFAULT_MODELS[name]
 
 
 def make_plan(settings: Settings, scan: LectureScan, names: Sequence[str]) -> Plan:
@@ -215,11 +212,8 @@ def _plan_lecture(
             continue
         plan.exact = False
         if llm is not None:
-            schema, prompt = _request_parts(llm.flashcard_request(chunk, ctx))
-            plan.input_tokens += text_tokens(prompt) + text_tokens(schema)
-            plan.schema_tokens += text_tokens(schema)
-            plan.output_tokens += llm.expected_output(TaskKind.FLASHCARDS, llm.cards_asked)
-            plan.thinking_tokens += costs.thinking
+            output = llm.expected_output(TaskKind.FLASHCARDS, llm.cards_asked)
+            _count_request(plan, llm.flashcard_request(chunk, ctx), output, costs)
     if plan.exact:
         _plan_exact_quizzes(plan, cards, generator, llm, tasks, cache, ctx, costs)
     else:
@@ -234,6 +228,18 @@ def _request_parts(request: CompletionRequest) -> tuple[str, str]:
     schema = json.dumps(request.json_schema or {}, separators=(",", ":"))
     prompt = "\n\n".join([request.system, *(m.content for m in request.messages)])
     return schema, prompt
+
+
+def _count_request(plan: LecturePlan, request: CompletionRequest, output: int, costs: Costs) -> str:
+    """Add one request's tokens to ``plan`` (its reply expected to take ``output``); return
+    its text as sent, schema then prompt."""
+    schema, prompt = _request_parts(request)
+    schema_size = text_tokens(schema)
+    plan.input_tokens += schema_size + text_tokens(prompt)
+    plan.schema_tokens += schema_size
+    plan.output_tokens += output
+    plan.thinking_tokens += costs.thinking
+    return schema + prompt
 
 
 def _common_prefix(texts: Sequence[str]) -> str:
@@ -305,13 +311,9 @@ def _plan_group(
     """The requests of ``levels`` over one group of cards; all but the first read their shared
     start (schema, system text, the level-independent prompt) from the provider's cache."""
     sent: list[str] = []
+    output = llm.expected_output(TaskKind.QUIZ, llm.questions_asked(len(cards)))
     for level in levels:
-        schema, prompt = _request_parts(llm.quiz_request(cards, level, ctx))
-        plan.input_tokens += text_tokens(schema) + text_tokens(prompt)
-        plan.schema_tokens += text_tokens(schema)
-        plan.output_tokens += llm.expected_output(TaskKind.QUIZ, llm.questions_asked(len(cards)))
-        plan.thinking_tokens += costs.thinking
-        sent.append(schema + prompt)
+        sent.append(_count_request(plan, llm.quiz_request(cards, level, ctx), output, costs))
     shared = text_tokens(_common_prefix(sent)) if sent else 0
     _cached_reads(plan, shared, len(sent), costs)
 
@@ -343,10 +345,4 @@ def typical_cards(count: int) -> list[Flashcard]:
 
 
 def _cached_cards(cache: TaskCache | None, key: str) -> list[Flashcard] | None:
-    stored = cache.get(key) if cache is not None else None
-    if stored is None:
-        return None
-    try:
-        return _CARDS.validate_python(stored)
-    except ValidationError:
-        return None  # written by an older flashgen: the run will regenerate it
+    return cache.items(key, CARDS) if cache is not None else None

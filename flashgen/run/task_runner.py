@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from flashgen.errors import FatalProviderError, FlashgenError
 from flashgen.events import Listener, TaskUpdate
@@ -23,7 +23,7 @@ from flashgen.run.tasks import RUNNING_TASK, TaskSpec
 
 T = TypeVar("T")
 _QUESTIONS: TypeAdapter[list[QuizQuestion]] = TypeAdapter(list[QuizQuestion])
-_CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
+CARDS: TypeAdapter[list[Flashcard]] = TypeAdapter(list[Flashcard])
 
 
 @dataclass
@@ -67,7 +67,7 @@ class TaskRunner:
     async def flashcards(self, spec: TaskSpec) -> tuple[Generated[Flashcard] | None, TaskResult]:
         assert spec.chunk is not None
         chunk, ctx = spec.chunk, self._context(spec)
-        return await self._run(spec, _CARDS, lambda: self.generator.flashcards(chunk, ctx))
+        return await self._run(spec, CARDS, lambda: self.generator.flashcards(chunk, ctx))
 
     async def quiz(self, spec: TaskSpec) -> tuple[Generated[QuizQuestion] | None, TaskResult]:
         assert spec.level is not None
@@ -134,13 +134,8 @@ class TaskRunner:
     def _cached(self, key: str, decoder: TypeAdapter[list[T]]) -> Generated[T] | None:
         if self.cache is None or self.force:
             return None
-        stored = self.cache.get(key)
-        if stored is None:
-            return None
-        try:
-            return Generated(items=decoder.validate_python(stored))
-        except ValidationError:
-            return None  # written by an older flashgen with another schema: regenerate
+        items = self.cache.items(key, decoder)
+        return None if items is None else Generated(items=items)
 
     def _reason_not_to_run(self) -> str:
         if self.control.stopping:
